@@ -1,0 +1,3 @@
+from huiliu.cli import main
+
+main()

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from huiliu.accounts import service as accounts_service
+from huiliu.accounts.schemas import AccountIn, AccountOut, LoginIn, StatusIn, TokenOut
+from huiliu.auth import tokens
+from huiliu.auth.deps import AdminDep, AgentDep, RuntimeDep, SupervisorDep
+from huiliu.auth.passwords import verify_password
+from huiliu.auth.principal import Principal
+from huiliu.errors import Unauthorized
+
+router = APIRouter(prefix="/api/v1", tags=["accounts"])
+
+
+@router.post("/auth/login")
+async def login(body: LoginIn, runtime: RuntimeDep) -> TokenOut:
+    async with runtime.db.read() as session:
+        account = await accounts_service.get_by_email(session, email=body.email)
+    ok = verify_password(account.password_hash if account else None, body.password)
+    if account is None or not ok:
+        raise Unauthorized("wrong e-mail or password", code="bad_credentials")
+    if not account.active:
+        raise Unauthorized("account is deactivated", code="account_inactive")
+    ttl = runtime.settings.access_token_ttl_s
+    principal = Principal(
+        kind="account", tenant_id=account.tenant_id, id=account.id, role=account.role
+    )
+    return TokenOut(
+        access_token=tokens.issue(principal, secret=runtime.secret_key, ttl_s=ttl),
+        expires_in=ttl,
+        account=AccountOut.model_validate(account),
+    )
+
+
+@router.get("/me")
+async def me(principal: AgentDep, runtime: RuntimeDep) -> AccountOut:
+    async with runtime.db.read() as session:
+        account = await accounts_service.get(
+            session, tenant_id=principal.tenant_id, account_id=principal.id
+        )
+    return AccountOut.model_validate(account)
+
+
+@router.put("/me/status")
+async def set_status(body: StatusIn, principal: AgentDep, runtime: RuntimeDep) -> AccountOut:
+    async with runtime.db.write() as session:
+        account = await accounts_service.get(
+            session, tenant_id=principal.tenant_id, account_id=principal.id
+        )
+        account.status = body.status
+    return AccountOut.model_validate(account)
+
+
+@router.get("/accounts")
+async def list_accounts(principal: SupervisorDep, runtime: RuntimeDep) -> list[AccountOut]:
+    async with runtime.db.read() as session:
+        accounts = await accounts_service.list_accounts(session, tenant_id=principal.tenant_id)
+    return [AccountOut.model_validate(a) for a in accounts]
+
+
+@router.post("/accounts", status_code=201)
+async def create_account(body: AccountIn, principal: AdminDep, runtime: RuntimeDep) -> AccountOut:
+    async with runtime.db.write() as session:
+        account = await accounts_service.create(
+            session,
+            tenant_id=principal.tenant_id,
+            email=body.email,
+            name=body.name,
+            role=body.role,
+            password=body.password,
+        )
+    return AccountOut.model_validate(account)
+
+
+@router.get("/accounts/{account_id}")
+async def get_account(account_id: int, principal: SupervisorDep, runtime: RuntimeDep) -> AccountOut:
+    async with runtime.db.read() as session:
+        account = await accounts_service.get(
+            session, tenant_id=principal.tenant_id, account_id=account_id
+        )
+    return AccountOut.model_validate(account)

@@ -1,0 +1,82 @@
+"""create_app(): the routers, the lifespan that runs the process's runtime, error handlers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from huiliu import __version__
+from huiliu.accounts.api import router as accounts_router
+from huiliu.channels.web.api import router as widget_router
+from huiliu.config import Settings, get_settings
+from huiliu.conversations.api import router as conversations_router
+from huiliu.errors import AppError
+from huiliu.realtime.gateway import router as gateway_router
+from huiliu.runtime import Runtime
+from huiliu.tenants.api import router as tenants_router
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = Runtime.create(settings)
+        await runtime.start()
+        app.state.runtime = runtime
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(
+        title="Huiliu",
+        version=__version__,
+        lifespan=lifespan,
+    )
+    for router in (
+        accounts_router,
+        tenants_router,
+        widget_router,
+        conversations_router,
+        gateway_router,
+    ):
+        app.include_router(router)
+
+    @app.exception_handler(AppError)
+    async def app_error(_request: Request, exc: AppError) -> JSONResponse:
+        body: dict[str, Any] = {"code": exc.code, "detail": exc.detail}
+        if "field" in exc.extra:
+            body["field"] = exc.extra["field"]
+        return JSONResponse(body, status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = []
+        for err in exc.errors()[:5]:
+            where = ".".join(str(p) for p in err.get("loc", ()))
+            errors.append(f"{where}: {err.get('msg')}")
+        code = (
+            "invalid_json"
+            if any(e.get("type") == "json_invalid" for e in exc.errors())
+            else "invalid"
+        )
+        return JSONResponse({"code": code, "detail": "; ".join(errors)}, status_code=422)
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz(request: Request) -> dict[str, Any]:
+        runtime: Runtime = request.app.state.runtime
+        async with runtime.db.read() as session:
+            await session.execute(text("SELECT 1"))
+        return {"status": "ok", "version": __version__, "sockets": runtime.hub.connection_count}
+
+    return app

@@ -1,0 +1,71 @@
+"""FastAPI dependencies: the runtime, and the principal behind a bearer token."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from starlette.requests import HTTPConnection
+
+from huiliu.accounts import service as accounts_service
+from huiliu.accounts.models import Role
+from huiliu.auth import tokens
+from huiliu.auth.principal import Principal
+from huiliu.errors import Forbidden, NotFound, Unauthorized
+from huiliu.runtime import Runtime
+
+
+def get_runtime(conn: HTTPConnection) -> Runtime:
+    runtime: Runtime = conn.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def authenticate(runtime: Runtime, token: str) -> Principal:
+    """The principal a token names; accounts must still exist and be active."""
+    principal = tokens.verify(token, secret=runtime.secret_key)
+    if principal.is_account:
+        async with runtime.db.read() as session:
+            try:
+                account = await accounts_service.get(
+                    session, tenant_id=principal.tenant_id, account_id=principal.id
+                )
+            except NotFound:
+                raise Unauthorized("account no longer exists", code="invalid_token") from None
+        if not account.active:
+            raise Unauthorized("account is deactivated", code="account_inactive")
+        # The role may have changed since the token was issued; the database decides.
+        principal = Principal(
+            kind="account", tenant_id=principal.tenant_id, id=principal.id, role=account.role
+        )
+    return principal
+
+
+async def current_principal(request: Request, runtime: RuntimeDep) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("send 'Authorization: Bearer <token>'", code="missing_token")
+    return await authenticate(runtime, token.strip())
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def require_account(role: Role = Role.agent) -> Callable[[Principal], Awaitable[Principal]]:
+    async def dependency(principal: PrincipalDep) -> Principal:
+        if not principal.is_account:
+            raise Forbidden("this needs an agent's token")
+        if not principal.at_least(role):
+            raise Forbidden(f"this needs the {role.value} role or higher")
+        return principal
+
+    return dependency
+
+
+AgentDep = Annotated[Principal, Depends(require_account(Role.agent))]
+SupervisorDep = Annotated[Principal, Depends(require_account(Role.supervisor))]
+AdminDep = Annotated[Principal, Depends(require_account(Role.admin))]

@@ -1,0 +1,45 @@
+"""Events that travel on the bus between processes. Each is a typed model with a Literal type."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from huiliu.conversations.schemas import ConversationOut, ConversationRef, MessageOut, Sender
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tenant_id: int
+    conversation: ConversationRef
+
+
+class MessageCreated(_Event):
+    type: Literal["message.created"] = "message.created"
+    message: MessageOut
+
+
+class TypingChanged(_Event):
+    type: Literal["typing"] = "typing"
+    sender: Sender
+    state: Literal["start", "stop"]
+
+
+class ReadMoved(_Event):
+    type: Literal["read"] = "read"
+    reader: Sender
+    seq: int
+
+
+class ConversationUpdated(_Event):
+    type: Literal["conversation.updated"] = "conversation.updated"
+    detail: ConversationOut
+
+
+Event = Annotated[
+    MessageCreated | TypingChanged | ReadMoved | ConversationUpdated,
+    Field(discriminator="type"),
+]
+event_adapter: TypeAdapter[Event] = TypeAdapter(Event)

@@ -1,0 +1,1 @@
+"""Channel adapters: each translates its channel's traffic into the one message pipeline."""

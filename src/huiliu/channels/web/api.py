@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import secrets
+
+from fastapi import APIRouter
+
+from huiliu.auth import tokens
+from huiliu.auth.deps import RuntimeDep
+from huiliu.auth.principal import Principal
+from huiliu.channels.web.schemas import WidgetSessionIn, WidgetSessionOut
+from huiliu.contacts import service as contacts_service
+from huiliu.contacts.models import Contact
+from huiliu.errors import NotFound, Unauthorized
+from huiliu.tenants import service as tenants_service
+
+router = APIRouter(prefix="/api/v1/widget", tags=["widget"])
+
+VISITOR_CHANNEL = "web"  # identity channel of anonymous visitors (external id: visitor id)
+USER_CHANNEL = "user"  # identity channel of the merchant's own user ids
+
+
+@router.post("/sessions", status_code=201)
+async def create_session(body: WidgetSessionIn, runtime: RuntimeDep) -> WidgetSessionOut:
+    async with runtime.db.write() as session:
+        tenant = await tenants_service.get_by_widget_key(session, widget_key=body.widget_key)
+        if tenant is None:
+            raise NotFound("unknown widget key", field="widget_key")
+        visitor_id: str | None = None
+        contact: Contact | None = None
+        if body.identity is not None:
+            identity = body.identity
+            if not tenants_service.verify_identity(
+                tenant, user_id=identity.user_id, signature=identity.signature
+            ):
+                raise Unauthorized(
+                    "identity signature does not match user_id", code="bad_signature"
+                )
+            contact = await contacts_service.get_or_create_by_identity(
+                session,
+                tenant_id=tenant.id,
+                channel=USER_CHANNEL,
+                external_id=identity.user_id,
+                verified=True,
+                profile=identity.model_dump(exclude={"user_id", "signature"}),
+            )
+        else:
+            if body.visitor_id:
+                contact = await contacts_service.get_by_identity(
+                    session,
+                    tenant_id=tenant.id,
+                    channel=VISITOR_CHANNEL,
+                    external_id=body.visitor_id,
+                )
+                if contact is not None and not contact.verified:
+                    visitor_id = body.visitor_id
+                else:
+                    contact = None  # unknown, or now an identified customer: start afresh
+            if contact is None:
+                visitor_id = secrets.token_urlsafe(24)
+                contact = await contacts_service.get_or_create_by_identity(
+                    session, tenant_id=tenant.id, channel=VISITOR_CHANNEL, external_id=visitor_id
+                )
+        tenant_id, contact_id, verified = tenant.id, contact.id, contact.verified
+    ttl = runtime.settings.visitor_token_ttl_s
+    token = tokens.issue(
+        Principal(kind="visitor", tenant_id=tenant_id, id=contact_id),
+        secret=runtime.secret_key,
+        ttl_s=ttl,
+    )
+    return WidgetSessionOut(
+        visitor_token=token,
+        contact_id=contact_id,
+        visitor_id=visitor_id,
+        verified=verified,
+        expires_in=ttl,
+    )

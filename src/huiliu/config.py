@@ -1,0 +1,95 @@
+"""Settings, read from ``HUILIU_*`` environment variables (and an optional ``.env`` file).
+
+The embedded deployment needs none of them; the scaled-out one sets ``HUILIU_DATABASE_URL``
+(PostgreSQL), ``HUILIU_REDIS_URL`` and a shared ``HUILIU_SECRET_KEY``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HUILIU_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("data"), description="Where the embedded database and the key file live."
+    )
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL: sqlite+aiosqlite:///path/huiliu.db or "
+        "postgresql+asyncpg://user@host/db. Empty: SQLite at DATA_DIR/huiliu.db.",
+    )
+    redis_url: str = Field(
+        default="",
+        description="redis://host:6379/0 for the bus across processes. Empty: in-process bus.",
+    )
+    redis_channel: str = Field(
+        default="huiliu:events",
+        description="Redis pub/sub channel of the bus; deployments sharing a Redis differ here.",
+    )
+    secret_key: str = Field(
+        default="",
+        description="Signs access and visitor tokens. Empty: generated once into "
+        "DATA_DIR/secret_key. Every process of one deployment must share it.",
+    )
+    access_token_ttl_s: int = Field(default=12 * 3600, ge=60, description="Agent token lifetime.")
+    visitor_token_ttl_s: int = Field(
+        default=30 * 24 * 3600, ge=60, description="Visitor token lifetime."
+    )
+    max_text_length: int = Field(default=5000, ge=1, description="Longest text message (chars).")
+    max_card_bytes: int = Field(default=8192, ge=256, description="Largest card (JSON bytes).")
+    max_frame_bytes: int = Field(default=65536, ge=1024, description="Largest WebSocket frame.")
+    heartbeat_s: float = Field(
+        default=25.0,
+        gt=0,
+        description="Clients ping at least this often; the server closes a "
+        "socket silent for twice as long.",
+    )
+    send_queue_size: int = Field(
+        default=1000, ge=8, description="Frames buffered per socket before a slow client is cut."
+    )
+    writer_batch_size: int = Field(
+        default=256, ge=1, description="Most messages stored in one transaction (group commit)."
+    )
+    sqlite_synchronous: str = Field(
+        default="FULL",
+        description="SQLite synchronous pragma: FULL (survives power loss) "
+        "or NORMAL (survives a process crash, faster).",
+    )
+    log_level: str = Field(default="info", description="Log level of the server.")
+
+    @field_validator("sqlite_synchronous")
+    @classmethod
+    def _check_synchronous(cls, value: str) -> str:
+        value = value.upper()
+        if value not in {"FULL", "NORMAL", "EXTRA"}:
+            raise ValueError("must be FULL, NORMAL or EXTRA")
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'huiliu.db').resolve()}"
+
+    @property
+    def resolved_secret_key(self) -> str:
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,226 @@
+"""Writes on a conversation besides sending: claim, close, read. Check, store, then emit."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from sqlalchemy import Table, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from huiliu.accounts.models import Account, AgentStatus
+from huiliu.auth.principal import Principal
+from huiliu.bus import Bus
+from huiliu.bus.events import ConversationUpdated, Event, MessageCreated, ReadMoved
+from huiliu.conversations import access
+from huiliu.conversations.models import (
+    Conversation,
+    ConversationStatus,
+    Message,
+    ReadCursor,
+    SenderType,
+)
+from huiliu.conversations.schemas import ConversationOut, ConversationRef, Sender
+from huiliu.conversations.writer import message_out
+from huiliu.db import Database
+from huiliu.db.base import utcnow
+from huiliu.errors import Conflict, Forbidden, NotFound
+
+conversations = cast(Table, Conversation.__table__)
+messages = cast(Table, Message.__table__)
+read_cursors = cast(Table, ReadCursor.__table__)
+
+
+async def _lock(conn: AsyncConnection, principal: Principal, conversation_id: int) -> Any:
+    row = (
+        await conn.execute(
+            select(conversations)
+            .where(
+                conversations.c.id == conversation_id,
+                conversations.c.tenant_id == principal.tenant_id,
+            )
+            .with_for_update()
+        )
+    ).first()
+    if row is None or not access.can_see(
+        principal, tenant_id=row.tenant_id, contact_id=row.contact_id, assignee_id=row.assignee_id
+    ):
+        raise NotFound("conversation not found")
+    return row
+
+
+async def _append_event(
+    conn: AsyncConnection, conv: Any, content: dict[str, Any], now: Any
+) -> tuple[dict[str, Any], int]:
+    row = {
+        "tenant_id": conv.tenant_id,
+        "conversation_id": conv.id,
+        "seq": conv.last_seq + 1,
+        "sender_type": SenderType.system.value,
+        "sender_id": None,
+        "client_msg_id": None,
+        "content_type": "event",
+        "content": content,
+        "created_at": now,
+    }
+    message_id = (
+        await conn.execute(insert(messages).values(**row).returning(messages.c.id))
+    ).scalar_one()
+    return row, int(message_id)
+
+
+async def _changed(
+    conn: AsyncConnection, conversation_id: int, event_row: dict[str, Any], message_id: int
+) -> tuple[ConversationOut, list[Event]]:
+    row = (
+        await conn.execute(select(conversations).where(conversations.c.id == conversation_id))
+    ).one()
+    detail = ConversationOut.model_validate(
+        {k: row._mapping[k] for k in ConversationOut.model_fields}
+    )
+    ref = ConversationRef(
+        id=row.id, contact_id=row.contact_id, assignee_id=row.assignee_id, status=detail.status
+    )
+    events: list[Event] = [
+        MessageCreated(
+            tenant_id=row.tenant_id, conversation=ref, message=message_out(event_row, message_id)
+        ),
+        ConversationUpdated(tenant_id=row.tenant_id, conversation=ref, detail=detail),
+    ]
+    return detail, events
+
+
+async def claim(
+    db: Database, bus: Bus, *, principal: Principal, conversation_id: int
+) -> ConversationOut:
+    if not principal.is_account:
+        raise Forbidden("only agents claim conversations")
+    now = utcnow()
+    async with db.write_connection() as conn:
+        status = await conn.scalar(
+            select(Account.__table__.c.status).where(Account.__table__.c.id == principal.id)
+        )
+        if status != AgentStatus.online.value:
+            raise Conflict("set your status to online before claiming", code="agent_not_online")
+        conv = await _lock(conn, principal, conversation_id)
+        if conv.status != ConversationStatus.open.value:
+            raise Conflict("the conversation is closed", code="conversation_closed")
+        if conv.assignee_id == principal.id:
+            raise Conflict("you already serve this conversation", code="already_assigned")
+        if conv.assignee_id is not None:
+            raise Conflict("another agent serves this conversation", code="already_assigned")
+        event_row, message_id = await _append_event(
+            conn, conv, {"type": "event", "event": "assigned", "account_id": principal.id}, now
+        )
+        await conn.execute(
+            update(conversations)
+            .where(conversations.c.id == conv.id)
+            .values(assignee_id=principal.id, last_seq=conv.last_seq + 1, last_message_at=now)
+        )
+        detail, events = await _changed(conn, conv.id, event_row, message_id)
+    await bus.publish(events)
+    return detail
+
+
+async def close(
+    db: Database, bus: Bus, *, principal: Principal, conversation_id: int, reason: str | None
+) -> ConversationOut:
+    now = utcnow()
+    async with db.write_connection() as conn:
+        conv = await _lock(conn, principal, conversation_id)
+        if principal.is_account and not access.can_write(
+            principal,
+            tenant_id=conv.tenant_id,
+            contact_id=conv.contact_id,
+            assignee_id=conv.assignee_id,
+        ):
+            raise Forbidden(access.write_denied_reason(principal, assignee_id=conv.assignee_id))
+        if conv.status != ConversationStatus.open.value:
+            raise Conflict("the conversation is already closed", code="conversation_closed")
+        content: dict[str, Any] = {"type": "event", "event": "closed"}
+        if principal.is_account:
+            content["account_id"] = principal.id
+        if reason:
+            content["reason"] = reason
+        event_row, message_id = await _append_event(conn, conv, content, now)
+        await conn.execute(
+            update(conversations)
+            .where(conversations.c.id == conv.id)
+            .values(
+                status=ConversationStatus.closed.value,
+                closed_at=now,
+                last_seq=conv.last_seq + 1,
+                last_message_at=now,
+            )
+        )
+        detail, events = await _changed(conn, conv.id, event_row, message_id)
+    await bus.publish(events)
+    return detail
+
+
+async def mark_read(
+    db: Database, bus: Bus, *, principal: Principal, conversation_id: int, seq: int
+) -> int:
+    """Move the reader's cursor forward to ``seq`` (clipped to the newest message); a cursor
+    never moves backwards. Returns the cursor as stored."""
+    reader_type = SenderType.contact if principal.is_visitor else SenderType.agent
+    now = utcnow()
+    async with db.write_connection() as conn:
+        conv = (
+            await conn.execute(
+                select(conversations).where(
+                    conversations.c.id == conversation_id,
+                    conversations.c.tenant_id == principal.tenant_id,
+                )
+            )
+        ).first()
+        if conv is None or not access.can_see(
+            principal,
+            tenant_id=conv.tenant_id,
+            contact_id=conv.contact_id,
+            assignee_id=conv.assignee_id,
+        ):
+            raise NotFound("conversation not found")
+        target = min(seq, conv.last_seq)
+        where = (
+            read_cursors.c.conversation_id == conversation_id,
+            read_cursors.c.reader_type == reader_type.value,
+            read_cursors.c.reader_id == principal.id,
+        )
+        current = await conn.scalar(select(read_cursors.c.seq).where(*where))
+        if current is None:
+            await conn.execute(
+                insert(read_cursors).values(
+                    tenant_id=principal.tenant_id,
+                    conversation_id=conversation_id,
+                    reader_type=reader_type.value,
+                    reader_id=principal.id,
+                    seq=target,
+                    updated_at=now,
+                )
+            )
+        elif target > current:
+            # The WHERE keeps a concurrent, further read from being moved back.
+            await conn.execute(
+                update(read_cursors)
+                .where(*where, read_cursors.c.seq < target)
+                .values(seq=target, updated_at=now)
+            )
+        else:
+            return int(current)  # already at or past seq
+        ref = ConversationRef(
+            id=conv.id,
+            contact_id=conv.contact_id,
+            assignee_id=conv.assignee_id,
+            status=ConversationStatus(conv.status),
+        )
+    await bus.publish(
+        [
+            ReadMoved(
+                tenant_id=principal.tenant_id,
+                conversation=ref,
+                reader=Sender(type=reader_type, id=principal.id),
+                seq=target,
+            )
+        ]
+    )
+    return int(target)

@@ -1,0 +1,163 @@
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from huiliu.auth.deps import AgentDep, PrincipalDep, RuntimeDep
+from huiliu.auth.principal import Principal
+from huiliu.conversations import actions, service
+from huiliu.conversations.content import check_content
+from huiliu.conversations.models import ConversationStatus
+from huiliu.conversations.schemas import (
+    Ack,
+    CloseIn,
+    ConversationOut,
+    MessagePage,
+    ReadCursorOut,
+    ReadIn,
+    SendMessageIn,
+)
+from huiliu.conversations.writer import SendRequest, message_out
+from huiliu.errors import InvalidInput
+from huiliu.runtime import Runtime
+
+router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
+
+
+@router.get("")
+async def list_conversations(
+    principal: PrincipalDep,
+    runtime: RuntimeDep,
+    status: ConversationStatus | None = None,
+    assigned: Literal["me", "unassigned"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    before_id: Annotated[int | None, Query(ge=1)] = None,
+) -> list[ConversationOut]:
+    """Conversations the caller may see, newest first; page with ``before_id``."""
+    async with runtime.db.read() as session:
+        rows = await service.list_conversations(
+            session,
+            principal=principal,
+            status=status,
+            assigned=assigned,
+            limit=limit,
+            before_id=before_id,
+        )
+    return [ConversationOut.model_validate(c) for c in rows]
+
+
+@router.post("", status_code=201)
+async def send_to_open_conversation(
+    body: SendMessageIn, principal: PrincipalDep, runtime: RuntimeDep
+) -> Ack:
+    """A visitor's message into its open conversation, opening one if it has none."""
+    if not principal.is_visitor:
+        raise InvalidInput("agents send into a conversation: POST /conversations/{id}/messages")
+    return await _send(runtime, principal, body, conversation_id=None)
+
+
+@router.get("/{conversation_id}")
+async def get_conversation(
+    conversation_id: int, principal: PrincipalDep, runtime: RuntimeDep
+) -> ConversationOut:
+    async with runtime.db.read() as session:
+        conversation = await service.get(
+            session, principal=principal, conversation_id=conversation_id
+        )
+    return ConversationOut.model_validate(conversation)
+
+
+@router.get("/{conversation_id}/messages")
+async def list_messages(
+    conversation_id: int,
+    principal: PrincipalDep,
+    runtime: RuntimeDep,
+    after_seq: Annotated[int | None, Query(ge=0)] = None,
+    before_seq: Annotated[int | None, Query(ge=1)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> MessagePage:
+    """Messages after ``after_seq`` (oldest first; default 0), or the ones just before
+    ``before_seq`` when scrolling back."""
+    if after_seq is not None and before_seq is not None:
+        raise InvalidInput("give after_seq or before_seq, not both")
+    async with runtime.db.read() as session:
+        conversation = await service.get(
+            session, principal=principal, conversation_id=conversation_id
+        )
+        if before_seq is not None:
+            rows = await service.list_messages_before(
+                session, conversation_id=conversation_id, before_seq=before_seq, limit=limit + 1
+            )
+            has_more = len(rows) > limit
+            rows = rows[1:] if has_more else rows
+        else:
+            rows = await service.list_messages(
+                session, conversation_id=conversation_id, after_seq=after_seq or 0, limit=limit + 1
+            )
+            has_more = len(rows) > limit
+            rows = rows[:limit]
+    return MessagePage(
+        messages=[message_out(r) for r in rows],
+        last_seq=conversation.last_seq,
+        has_more=has_more,
+    )
+
+
+@router.post("/{conversation_id}/messages", status_code=201)
+async def send_message(
+    conversation_id: int, body: SendMessageIn, principal: PrincipalDep, runtime: RuntimeDep
+) -> Ack:
+    """Store a message (for the API channel and clients without a socket). Resending the
+    same ``client_msg_id`` returns the first ack and stores nothing."""
+    return await _send(runtime, principal, body, conversation_id=conversation_id)
+
+
+async def _send(
+    runtime: Runtime, principal: Principal, body: SendMessageIn, *, conversation_id: int | None
+) -> Ack:
+    settings = runtime.settings
+    content = check_content(
+        body.content,
+        max_text_length=settings.max_text_length,
+        max_card_bytes=settings.max_card_bytes,
+    )
+    return await runtime.writer.send(
+        SendRequest(
+            principal=principal,
+            content=content,
+            conversation_id=conversation_id,
+            client_msg_id=body.client_msg_id,
+        )
+    )
+
+
+@router.post("/{conversation_id}/claim")
+async def claim(conversation_id: int, principal: AgentDep, runtime: RuntimeDep) -> ConversationOut:
+    """An online agent takes an unassigned conversation (until routing assigns them)."""
+    return await actions.claim(
+        runtime.db, runtime.bus, principal=principal, conversation_id=conversation_id
+    )
+
+
+@router.post("/{conversation_id}/close")
+async def close(
+    conversation_id: int, principal: PrincipalDep, runtime: RuntimeDep, body: CloseIn | None = None
+) -> ConversationOut:
+    return await actions.close(
+        runtime.db,
+        runtime.bus,
+        principal=principal,
+        conversation_id=conversation_id,
+        reason=body.reason if body else None,
+    )
+
+
+@router.post("/{conversation_id}/read")
+async def mark_read(
+    conversation_id: int, body: ReadIn, principal: PrincipalDep, runtime: RuntimeDep
+) -> ReadCursorOut:
+    seq = await actions.mark_read(
+        runtime.db, runtime.bus, principal=principal, conversation_id=conversation_id, seq=body.seq
+    )
+    return ReadCursorOut(conversation_id=conversation_id, seq=seq)

@@ -1,0 +1,156 @@
+"""Message content: one Pydantic model per content type, validated before anything is stored.
+
+Size limits that depend on settings (text length, card size) are checked in
+``check_content``; structural limits live on the models.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import orjson
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from huiliu.errors import InvalidInput, TooLarge
+
+
+class _Content(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+Url = Annotated[AnyHttpUrl, Field(description="http or https URL")]
+
+
+class TextContent(_Content):
+    type: Literal["text"]
+    text: str = Field(min_length=1)
+
+
+class ImageContent(_Content):
+    type: Literal["image"]
+    url: Url
+    width: int | None = Field(default=None, ge=1, le=100_000)
+    height: int | None = Field(default=None, ge=1, le=100_000)
+    size: int | None = Field(default=None, ge=0)
+    name: str | None = Field(default=None, max_length=255)
+
+
+class FileContent(_Content):
+    type: Literal["file"]
+    url: Url
+    name: str = Field(min_length=1, max_length=255)
+    size: int | None = Field(default=None, ge=0)
+    mime: str | None = Field(default=None, max_length=127)
+
+
+class AudioContent(_Content):
+    type: Literal["audio"]
+    url: Url
+    duration_s: float | None = Field(default=None, ge=0, le=24 * 3600)
+    mime: str | None = Field(default=None, max_length=127)
+
+
+class VideoContent(_Content):
+    type: Literal["video"]
+    url: Url
+    duration_s: float | None = Field(default=None, ge=0, le=24 * 3600)
+    poster_url: Url | None = None
+    mime: str | None = Field(default=None, max_length=127)
+
+
+class LocationContent(_Content):
+    type: Literal["location"]
+    lat: float = Field(ge=-90, le=90)
+    lng: float = Field(ge=-180, le=180)
+    name: str | None = Field(default=None, max_length=200)
+    address: str | None = Field(default=None, max_length=500)
+
+
+class CardField(_Content):
+    label: str = Field(min_length=1, max_length=50)
+    value: str = Field(max_length=200)
+
+
+class CardContent(_Content):
+    """A product or an order, shown as a card."""
+
+    type: Literal["card"]
+    card_type: Literal["product", "order"]
+    title: str = Field(min_length=1, max_length=200)
+    url: Url | None = None
+    image_url: Url | None = None
+    price: str | None = Field(default=None, max_length=40)
+    description: str | None = Field(default=None, max_length=1000)
+    fields: list[CardField] = Field(default_factory=list, max_length=20)
+
+
+class MenuButton(_Content):
+    id: str = Field(min_length=1, max_length=64)
+    label: str = Field(min_length=1, max_length=40)
+
+
+class MenuContent(_Content):
+    """Buttons the customer taps; a tap comes back as text with ``reply_to`` set."""
+
+    type: Literal["menu"]
+    text: str | None = Field(default=None, max_length=1000)
+    buttons: list[MenuButton] = Field(min_length=1, max_length=12)
+
+
+class EventContent(_Content):
+    """A system event in the conversation's log. Only the server writes these."""
+
+    type: Literal["event"]
+    event: Literal["opened", "assigned", "transferred", "closed"]
+    account_id: int | None = None
+    reason: str | None = Field(default=None, max_length=500)
+
+
+Content = Annotated[
+    TextContent
+    | ImageContent
+    | FileContent
+    | AudioContent
+    | VideoContent
+    | LocationContent
+    | CardContent
+    | MenuContent
+    | EventContent,
+    Field(discriminator="type"),
+]
+CONTENT_TYPES = ("text", "image", "file", "audio", "video", "location", "card", "menu", "event")
+_content_adapter: TypeAdapter[Content] = TypeAdapter(Content)
+
+
+def check_content(
+    raw: Any, *, max_text_length: int, max_card_bytes: int, allow_event: bool = False
+) -> dict[str, Any]:
+    """Validate client-sent content; return it as the JSON stored and sent to clients."""
+    if not isinstance(raw, dict):
+        raise InvalidInput("content must be an object with a 'type'", field="content")
+    try:
+        # JSON mode: URLs arrive as strings, ints stay ints; strict keeps "1" from being 1.
+        content = _content_adapter.validate_python(raw)
+    except ValidationError as exc:
+        raise InvalidInput(_describe(exc), field="content") from None
+    if isinstance(content, EventContent) and not allow_event:
+        raise InvalidInput("event messages are written by the server only", field="content.type")
+    if isinstance(content, TextContent) and len(content.text) > max_text_length:
+        raise TooLarge(
+            f"text is {len(content.text)} characters; the limit is {max_text_length}",
+            field="content.text",
+        )
+    data = content.model_dump(mode="json", exclude_none=True)
+    if isinstance(content, CardContent):
+        size = len(orjson.dumps(data))
+        if size > max_card_bytes:
+            raise TooLarge(f"card is {size} bytes; the limit is {max_card_bytes}", field="content")
+    return data
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:3]:
+        where = ".".join(str(p) for p in ("content", *err["loc"]))
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)

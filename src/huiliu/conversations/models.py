@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from huiliu.db.base import Base, BigId, Json, UTCDateTime, utcnow
+
+
+class ConversationStatus(enum.StrEnum):
+    open = "open"
+    closed = "closed"
+
+
+class SenderType(enum.StrEnum):
+    contact = "contact"
+    agent = "agent"
+    bot = "bot"
+    system = "system"
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+    __table_args__ = (
+        # A contact has at most one open conversation per channel.
+        Index(
+            "uq_conversations_open_per_contact_channel",
+            "tenant_id",
+            "contact_id",
+            "channel",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+        Index("ix_conversations_tenant_status", "tenant_id", "status", "last_message_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    status: Mapped[ConversationStatus] = mapped_column(
+        Enum(ConversationStatus, native_enum=False, length=16), default=ConversationStatus.open
+    )
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id"), default=None, index=True
+    )
+    # The seq of the newest message; the next message takes last_seq + 1 in its transaction.
+    last_seq: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_message_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "seq"),
+        # Resending a client_msg_id stores nothing: the first row answers it.
+        Index(
+            "uq_messages_client_msg_id",
+            "conversation_id",
+            "sender_type",
+            "sender_id",
+            "client_msg_id",
+            unique=True,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    seq: Mapped[int]
+    sender_type: Mapped[SenderType] = mapped_column(Enum(SenderType, native_enum=False, length=16))
+    sender_id: Mapped[int | None] = mapped_column(default=None)
+    client_msg_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    content_type: Mapped[str] = mapped_column(String(16))
+    content: Mapped[dict[str, Any]] = mapped_column(Json)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ReadCursor(Base):
+    """How far a participant has read a conversation; it never moves backwards."""
+
+    __tablename__ = "read_cursors"
+    __table_args__ = (UniqueConstraint("conversation_id", "reader_type", "reader_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    reader_type: Mapped[SenderType] = mapped_column(Enum(SenderType, native_enum=False, length=16))
+    reader_id: Mapped[int]
+    seq: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,414 @@
+"""The message writer: every message is stored here, many per transaction (group commit).
+
+Senders submit a ``SendRequest`` and await its future; a single task per process takes every
+request waiting, stores the lot in one transaction and resolves each future with its ack only
+after the commit. Per batch it runs a fixed handful of statements whatever the batch size:
+lock the conversations (``FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), look up
+resent ``client_msg_id``s, insert the new messages with their ``seq``s, move ``last_seq``.
+A request that fails its checks fails alone; a batch that fails as a whole is retried one
+request at a time, so one bad request never takes the others down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, and_, bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from huiliu.auth.principal import Principal
+from huiliu.bus.events import Event, MessageCreated
+from huiliu.conversations import access
+from huiliu.conversations.models import Conversation, ConversationStatus, Message, SenderType
+from huiliu.conversations.schemas import Ack, ConversationRef, MessageOut, Sender
+from huiliu.db import Database
+from huiliu.db.base import utcnow
+from huiliu.errors import AppError, Conflict, Forbidden, NotFound
+
+log = logging.getLogger(__name__)
+
+conversations = cast(Table, Conversation.__table__)
+messages = cast(Table, Message.__table__)
+
+
+@dataclass(slots=True)
+class SendRequest:
+    principal: Principal
+    content: dict[str, Any]
+    conversation_id: int | None = None  # None: the visitor's open conversation, opened if none
+    client_msg_id: str | None = None
+    channel: str = "web"
+    future: asyncio.Future[Ack] = field(init=False)
+
+
+@dataclass(slots=True)
+class _ConvState:
+    ref: ConversationRef
+    tenant_id: int
+    last_seq: int
+    touched: bool = False
+
+
+@dataclass(slots=True, frozen=True)
+class _SameAs:
+    """A resend inside one batch: answered by the ack of the batch's ``row``-th new message."""
+
+    row: int
+
+
+class StoreFailed(AppError):
+    status = 503
+    code = "store_failed"
+
+
+Publisher = Callable[[Sequence[Event]], Awaitable[None]]
+
+
+class MessageWriter:
+    def __init__(self, db: Database, publish: Publisher, *, batch_size: int = 256) -> None:
+        self._db = db
+        self._publish = publish
+        self._batch_size = batch_size
+        self._queue: asyncio.Queue[SendRequest] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="message-writer")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        while not self._queue.empty():
+            request = self._queue.get_nowait()
+            if not request.future.done():
+                request.future.set_exception(StoreFailed("server shutting down; resend"))
+
+    def submit(self, request: SendRequest) -> asyncio.Future[Ack]:
+        request.future = asyncio.get_running_loop().create_future()
+        if self._task is None or self._task.done():
+            request.future.set_exception(StoreFailed("message writer is not running"))
+        else:
+            self._queue.put_nowait(request)
+        return request.future
+
+    async def send(self, request: SendRequest) -> Ack:
+        return await self.submit(request)
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self._batch_size and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                await self._store_and_publish(batch)
+            except Exception:
+                log.warning("batch of %d failed; storing one by one", len(batch), exc_info=True)
+                for request in batch:
+                    try:
+                        await self._store_and_publish([request])
+                    except Exception as exc:
+                        log.exception("storing a message failed")
+                        if not request.future.done():
+                            request.future.set_exception(StoreFailed(f"could not store: {exc}"))
+
+    async def _store_and_publish(self, batch: list[SendRequest]) -> None:
+        results, events = await self._store(batch)
+        for request, result in zip(batch, results, strict=True):
+            if request.future.done():  # the sender went away
+                continue
+            if isinstance(result, AppError):
+                request.future.set_exception(result)
+            else:
+                request.future.set_result(result)
+        if events:
+            try:
+                await self._publish(events)
+            except Exception:
+                # Stored and acked; subscribers refill from the database by seq.
+                log.exception("publishing %d events failed", len(events))
+
+    async def _store(self, batch: list[SendRequest]) -> tuple[list[Ack | AppError], list[Event]]:
+        now = utcnow()
+        results: list[Ack | AppError | _SameAs | None] = [None] * len(batch)
+        new_rows: list[dict[str, Any]] = []
+        owners: list[int] = []  # for each new row, the request it answers
+        opened_events: list[tuple[dict[str, Any], int]] = []  # (row, id) of 'opened' events
+        async with self._db.write_connection() as conn:
+            # 1. Visitors writing without a conversation: find or open one.
+            conv_ids: list[int | None] = [r.conversation_id for r in batch]
+            opened: dict[tuple[int, int, str], int] = {}
+            for i, request in enumerate(batch):
+                if conv_ids[i] is None:
+                    p = request.principal
+                    key = (p.tenant_id, p.id, request.channel)
+                    if key not in opened:
+                        try:
+                            cid, created = await _open_conversation(conn, p, request.channel, now)
+                        except AppError as exc:
+                            results[i] = exc
+                            continue
+                        opened[key] = cid
+                        if created is not None:
+                            opened_events.append(created)
+                    conv_ids[i] = opened[key]
+            ids = sorted({cid for cid in conv_ids if cid is not None})
+            # 2. Lock the conversations, in id order so two writers never deadlock.
+            rows = (
+                await conn.execute(
+                    select(
+                        conversations.c.id,
+                        conversations.c.tenant_id,
+                        conversations.c.contact_id,
+                        conversations.c.assignee_id,
+                        conversations.c.status,
+                        conversations.c.last_seq,
+                    )
+                    .where(conversations.c.id.in_(ids))
+                    .order_by(conversations.c.id)
+                    .with_for_update()
+                )
+            ).all()
+            states = {
+                row.id: _ConvState(
+                    ref=ConversationRef(
+                        id=row.id,
+                        contact_id=row.contact_id,
+                        assignee_id=row.assignee_id,
+                        status=ConversationStatus(row.status),
+                    ),
+                    tenant_id=row.tenant_id,
+                    last_seq=row.last_seq,
+                )
+                for row in rows
+            }
+            # 3. Resent client_msg_ids answer with the row stored the first time.
+            wanted = {r.client_msg_id for r in batch if r.client_msg_id is not None}
+            existing: dict[tuple[int, str, int, str], Ack] = {}
+            if wanted:
+                found = await conn.execute(
+                    select(
+                        messages.c.id,
+                        messages.c.conversation_id,
+                        messages.c.seq,
+                        messages.c.sender_type,
+                        messages.c.sender_id,
+                        messages.c.client_msg_id,
+                    ).where(
+                        and_(
+                            messages.c.conversation_id.in_(ids),
+                            messages.c.client_msg_id.in_(wanted),
+                        )
+                    )
+                )
+                for m in found:
+                    existing[(m.conversation_id, m.sender_type, m.sender_id, m.client_msg_id)] = (
+                        Ack(
+                            client_msg_id=m.client_msg_id,
+                            message_id=m.id,
+                            conversation_id=m.conversation_id,
+                            seq=m.seq,
+                        )
+                    )
+            # 4. Check each request and give the new ones their seqs.
+            pending_dupes: dict[tuple[int, str, int, str], int] = {}
+            for i, request in enumerate(batch):
+                maybe_cid = conv_ids[i]
+                if maybe_cid is None:  # could not open one; the error is already in results
+                    continue
+                cid = maybe_cid
+                p = request.principal
+                state = states.get(cid)
+                if state is None or not access.can_see(
+                    p,
+                    tenant_id=state.tenant_id,
+                    contact_id=state.ref.contact_id,
+                    assignee_id=state.ref.assignee_id,
+                ):
+                    results[i] = NotFound("conversation not found", field="conversation_id")
+                    continue
+                sender_type = SenderType.contact if p.is_visitor else SenderType.agent
+                if request.client_msg_id is not None:
+                    dupe_key = (cid, sender_type.value, p.id, request.client_msg_id)
+                    if dupe_key in existing:
+                        results[i] = existing[dupe_key]
+                        continue
+                    if dupe_key in pending_dupes:
+                        results[i] = _SameAs(pending_dupes[dupe_key])
+                        continue
+                if state.ref.status != ConversationStatus.open:
+                    results[i] = Conflict("the conversation is closed", code="conversation_closed")
+                    continue
+                if not access.can_write(
+                    p,
+                    tenant_id=state.tenant_id,
+                    contact_id=state.ref.contact_id,
+                    assignee_id=state.ref.assignee_id,
+                ):
+                    results[i] = Forbidden(
+                        access.write_denied_reason(p, assignee_id=state.ref.assignee_id)
+                    )
+                    continue
+                state.last_seq += 1
+                state.touched = True
+                if request.client_msg_id is not None:
+                    pending_dupes[(cid, sender_type.value, p.id, request.client_msg_id)] = len(
+                        new_rows
+                    )
+                new_rows.append(
+                    {
+                        "tenant_id": state.tenant_id,
+                        "conversation_id": cid,
+                        "seq": state.last_seq,
+                        "sender_type": sender_type.value,
+                        "sender_id": p.id,
+                        "client_msg_id": request.client_msg_id,
+                        "content_type": request.content["type"],
+                        "content": request.content,
+                        "created_at": now,
+                    }
+                )
+                owners.append(i)
+            # 5. Store, then move each conversation's last_seq.
+            message_ids: list[int] = []
+            if new_rows:
+                inserted = await conn.execute(
+                    insert(messages).returning(messages.c.id, sort_by_parameter_order=True),
+                    new_rows,
+                )
+                message_ids = [row.id for row in inserted]
+                touched = [
+                    {"b_id": cid, "b_seq": s.last_seq, "b_at": now}
+                    for cid, s in states.items()
+                    if s.touched
+                ]
+                await conn.execute(
+                    update(conversations)
+                    .where(conversations.c.id == bindparam("b_id"))
+                    .values(last_seq=bindparam("b_seq"), last_message_at=bindparam("b_at")),
+                    touched,
+                )
+        # Committed: build the acks and the events.
+        acks_by_row: list[Ack] = []
+        events: list[Event] = []
+        for row, message_id in opened_events:
+            state = states[row["conversation_id"]]
+            events.append(
+                MessageCreated(
+                    tenant_id=state.tenant_id,
+                    conversation=state.ref,
+                    message=message_out(row, message_id),
+                )
+            )
+        for row, message_id in zip(new_rows, message_ids, strict=True):
+            acks_by_row.append(
+                Ack(
+                    client_msg_id=row["client_msg_id"],
+                    message_id=message_id,
+                    conversation_id=row["conversation_id"],
+                    seq=row["seq"],
+                )
+            )
+            state = states[row["conversation_id"]]
+            events.append(
+                MessageCreated(
+                    tenant_id=state.tenant_id,
+                    conversation=state.ref,
+                    message=message_out(row, message_id),
+                )
+            )
+        for row_index, owner in enumerate(owners):
+            results[owner] = acks_by_row[row_index]
+        final: list[Ack | AppError] = []
+        for result in results:
+            if isinstance(result, _SameAs):
+                final.append(acks_by_row[result.row])
+            else:
+                assert result is not None
+                final.append(result)
+        return final, events
+
+
+def message_out(row: dict[str, Any] | Any, message_id: int | None = None) -> MessageOut:
+    """The wire form of a stored message (from an insert dict or a selected row). Built
+    without validation: everything in it was validated before it was stored."""
+    data: dict[str, Any] = row if isinstance(row, dict) else row._mapping
+    return MessageOut.model_construct(
+        id=message_id if message_id is not None else data["id"],
+        conversation_id=data["conversation_id"],
+        seq=data["seq"],
+        sender=Sender.model_construct(type=SenderType(data["sender_type"]), id=data["sender_id"]),
+        client_msg_id=data["client_msg_id"],
+        content=data["content"],
+        created_at=data["created_at"],
+    )
+
+
+async def _open_conversation(
+    conn: AsyncConnection, principal: Principal, channel: str, now: datetime
+) -> tuple[int, tuple[dict[str, Any], int] | None]:
+    """The visitor's open conversation on ``channel``, or a new one with its 'opened' event
+    (returned as the stored row and its id, to be published after commit)."""
+    if not principal.is_visitor:
+        raise NotFound("conversation_id is required", field="conversation_id")
+    found = await conn.scalar(
+        select(conversations.c.id).where(
+            conversations.c.tenant_id == principal.tenant_id,
+            conversations.c.contact_id == principal.id,
+            conversations.c.channel == channel,
+            conversations.c.status == ConversationStatus.open.value,
+        )
+    )
+    if found is not None:
+        return int(found), None
+    try:
+        async with conn.begin_nested():
+            result = await conn.execute(
+                insert(conversations)
+                .values(
+                    tenant_id=principal.tenant_id,
+                    contact_id=principal.id,
+                    channel=channel,
+                    status=ConversationStatus.open.value,
+                    last_seq=1,
+                    created_at=now,
+                    last_message_at=now,
+                )
+                .returning(conversations.c.id)
+            )
+            cid = int(result.scalar_one())
+            row: dict[str, Any] = {
+                "tenant_id": principal.tenant_id,
+                "conversation_id": cid,
+                "seq": 1,
+                "sender_type": SenderType.system.value,
+                "sender_id": None,
+                "client_msg_id": None,
+                "content_type": "event",
+                "content": {"type": "event", "event": "opened"},
+                "created_at": now,
+            }
+            inserted = await conn.execute(insert(messages).values(**row).returning(messages.c.id))
+            return cid, (row, int(inserted.scalar_one()))
+    except IntegrityError:
+        # Another process opened it a moment ago (the partial unique index); use theirs.
+        found = await conn.scalar(
+            select(conversations.c.id).where(
+                conversations.c.tenant_id == principal.tenant_id,
+                conversations.c.contact_id == principal.id,
+                conversations.c.channel == channel,
+                conversations.c.status == ConversationStatus.open.value,
+            )
+        )
+        if found is None:
+            raise
+        return int(found), None

@@ -1,0 +1,128 @@
+"""This process's sockets, indexed for fan-out, and the bus handler that feeds them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import defaultdict
+
+from huiliu.bus.events import ConversationUpdated, Event, MessageCreated, ReadMoved, TypingChanged
+from huiliu.conversations import access
+from huiliu.conversations.models import SenderType
+from huiliu.realtime.connection import Connection, LiveMessage, message_new_frame
+from huiliu.realtime.frames import (
+    CLOSE_GOING_AWAY,
+    CLOSE_IDLE,
+    ConversationUpdatedFrame,
+    ReadServerFrame,
+    TypingServerFrame,
+)
+
+
+class Hub:
+    def __init__(self, *, heartbeat_s: float) -> None:
+        self._visitors: dict[int, set[Connection]] = defaultdict(set)  # by contact id
+        self._accounts: dict[int, set[Connection]] = defaultdict(set)  # by tenant id
+        self._heartbeat_s = heartbeat_s
+        self._sweeper: asyncio.Task[None] | None = None
+
+    @property
+    def connection_count(self) -> int:
+        return sum(len(s) for s in self._visitors.values()) + sum(
+            len(s) for s in self._accounts.values()
+        )
+
+    async def start(self) -> None:
+        self._sweeper = asyncio.create_task(self._sweep(), name="socket-sweeper")
+
+    async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+        for group in (*self._visitors.values(), *self._accounts.values()):
+            for conn in list(group):
+                conn.close(CLOSE_GOING_AWAY, "server shutting down")
+
+    def add(self, conn: Connection) -> None:
+        self._index(conn)[self._key(conn)].add(conn)
+
+    def remove(self, conn: Connection) -> None:
+        index = self._index(conn)
+        key = self._key(conn)
+        group = index.get(key)
+        if group is not None:
+            group.discard(conn)
+            if not group:
+                del index[key]
+
+    def _index(self, conn: Connection) -> dict[int, set[Connection]]:
+        return self._visitors if conn.principal.is_visitor else self._accounts
+
+    @staticmethod
+    def _key(conn: Connection) -> int:
+        p = conn.principal
+        return p.id if p.is_visitor else p.tenant_id
+
+    def _audience(self, event: Event) -> list[Connection]:
+        ref = event.conversation
+        targets = list(self._visitors.get(ref.contact_id, ()))
+        targets = [c for c in targets if c.principal.tenant_id == event.tenant_id]
+        for conn in self._accounts.get(event.tenant_id, ()):
+            if access.can_see(
+                conn.principal,
+                tenant_id=event.tenant_id,
+                contact_id=ref.contact_id,
+                assignee_id=ref.assignee_id,
+            ):
+                targets.append(conn)
+        return targets
+
+    def on_event(self, event: Event) -> None:
+        """The bus handler: enqueue the event's frame on every socket that may see it."""
+        if isinstance(event, MessageCreated):
+            live = LiveMessage(event.message, message_new_frame(event.message))
+            for conn in self._audience(event):
+                conn.push(live)
+        elif isinstance(event, TypingChanged):
+            data = TypingServerFrame(
+                conversation_id=event.conversation.id, sender=event.sender, state=event.state
+            ).model_dump_json()
+            for conn in self._audience(event):
+                if not _is_sender(conn, event.sender.type, event.sender.id):
+                    conn.push(data)
+        elif isinstance(event, ReadMoved):
+            data = ReadServerFrame(
+                conversation_id=event.conversation.id, reader=event.reader, seq=event.seq
+            ).model_dump_json()
+            for conn in self._audience(event):
+                conn.push(data)
+        elif isinstance(event, ConversationUpdated):
+            # Every agent of the tenant hears of it, so a claimed conversation leaves the
+            # others' queue lists at once.
+            data = ConversationUpdatedFrame(conversation=event.detail).model_dump_json()
+            targets = [
+                c
+                for c in self._visitors.get(event.conversation.contact_id, ())
+                if c.principal.tenant_id == event.tenant_id
+            ]
+            for conn in (*targets, *self._accounts.get(event.tenant_id, ())):
+                conn.push(data)
+
+    async def _sweep(self) -> None:
+        """Close sockets that have been silent for two heartbeats."""
+        while True:
+            await asyncio.sleep(self._heartbeat_s / 2)
+            deadline = time.monotonic() - 2 * self._heartbeat_s
+            for group in (*self._visitors.values(), *self._accounts.values()):
+                for conn in list(group):
+                    if conn.last_seen < deadline:
+                        conn.close(CLOSE_IDLE, "no heartbeat")
+
+
+def _is_sender(conn: Connection, sender_type: SenderType, sender_id: int | None) -> bool:
+    p = conn.principal
+    if p.is_visitor:
+        return sender_type == SenderType.contact and sender_id == p.id
+    return sender_type == SenderType.agent and sender_id == p.id

@@ -1,0 +1,73 @@
+"""Everything one process runs, created by the app's lifespan: database, bus, message
+writer and socket hub."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from huiliu.auth.principal import Principal
+from huiliu.bus import Bus, create_bus
+from huiliu.config import Settings
+from huiliu.conversations import service as conversations_service
+from huiliu.conversations.schemas import MessageOut
+from huiliu.conversations.writer import MessageWriter, message_out
+from huiliu.db import Database
+from huiliu.errors import NotFound
+from huiliu.realtime.hub import Hub
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    secret_key: str
+    db: Database
+    bus: Bus
+    writer: MessageWriter
+    hub: Hub
+
+    @classmethod
+    def create(cls, settings: Settings) -> Runtime:
+        db = Database(
+            settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous
+        )
+        bus = create_bus(settings.redis_url, channel=settings.redis_channel)
+        return cls(
+            settings=settings,
+            secret_key=settings.resolved_secret_key,
+            db=db,
+            bus=bus,
+            writer=MessageWriter(db, bus.publish, batch_size=settings.writer_batch_size),
+            hub=Hub(heartbeat_s=settings.heartbeat_s),
+        )
+
+    async def start(self) -> None:
+        self.bus.subscribe(self.hub.on_event)
+        await self.bus.start()
+        await self.writer.start()
+        await self.hub.start()
+
+    async def stop(self) -> None:
+        await self.hub.stop()
+        await self.writer.stop()
+        await self.bus.stop()
+        await self.db.dispose()
+
+    async def load_messages(
+        self, conversation_id: int, after_seq: int, limit: int
+    ) -> Sequence[MessageOut]:
+        async with self.db.read() as session:
+            rows = await conversations_service.list_messages(
+                session, conversation_id=conversation_id, after_seq=after_seq, limit=limit
+            )
+        return [message_out(row) for row in rows]
+
+    async def may_see(self, principal: Principal, conversation_id: int) -> bool:
+        async with self.db.read() as session:
+            try:
+                await conversations_service.get(
+                    session, principal=principal, conversation_id=conversation_id
+                )
+            except NotFound:
+                return False
+        return True

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from huiliu.accounts.models import Role
+from huiliu.auth.deps import AdminDep, RuntimeDep, SupervisorDep
+from huiliu.tenants import service as tenants_service
+from huiliu.tenants.schemas import ApiKeyCreated, ApiKeyIn, ApiKeyOut, TenantOut
+
+router = APIRouter(prefix="/api/v1/tenant", tags=["tenant"])
+
+
+@router.get("")
+async def get_tenant(principal: SupervisorDep, runtime: RuntimeDep) -> TenantOut:
+    async with runtime.db.read() as session:
+        tenant = await tenants_service.get(session, tenant_id=principal.tenant_id)
+    out = TenantOut.model_validate(tenant)
+    if not principal.at_least(Role.admin):
+        out.identity_secret = None
+    return out
+
+
+@router.get("/api-keys")
+async def list_api_keys(principal: AdminDep, runtime: RuntimeDep) -> list[ApiKeyOut]:
+    async with runtime.db.read() as session:
+        keys = await tenants_service.list_api_keys(session, tenant_id=principal.tenant_id)
+    return [ApiKeyOut.model_validate(k) for k in keys]
+
+
+@router.post("/api-keys", status_code=201)
+async def create_api_key(body: ApiKeyIn, principal: AdminDep, runtime: RuntimeDep) -> ApiKeyCreated:
+    async with runtime.db.write() as session:
+        row, key = await tenants_service.create_api_key(
+            session, tenant_id=principal.tenant_id, name=body.name
+        )
+        out = ApiKeyCreated.model_validate(
+            {**ApiKeyOut.model_validate(row).model_dump(), "key": key}
+        )
+    return out
+
+
+@router.delete("/api-keys/{key_id}")
+async def revoke_api_key(key_id: int, principal: AdminDep, runtime: RuntimeDep) -> ApiKeyOut:
+    async with runtime.db.write() as session:
+        row = await tenants_service.revoke_api_key(
+            session, tenant_id=principal.tenant_id, key_id=key_id
+        )
+    return ApiKeyOut.model_validate(row)

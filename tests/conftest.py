@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from huiliu.config import Settings
+from huiliu.db import Database
+from huiliu.db.migrate import upgrade
+from tests.factories import World, make_world
+from tests.server import ThreadServer
+from tests.services import (
+    REDIS_URL,
+    Backend,
+    create_pg_database,
+    drop_pg_database,
+    free_port,
+    require_scaled_services,
+)
+
+TEST_SECRET = "test-secret-key-0123456789abcdef0123456789"
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
+    """Every storage and gateway test runs on both deployments."""
+    if request.param == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="huiliu-test-") as tmp:
+            url = f"sqlite+aiosqlite:///{Path(tmp) / 'huiliu.db'}"
+            asyncio.run(upgrade(url))
+            yield Backend("sqlite", url, "", "huiliu:test")
+        return
+    require_scaled_services()
+    name, url = asyncio.run(create_pg_database())
+    try:
+        asyncio.run(upgrade(url))
+        yield Backend("postgres", url, REDIS_URL, f"huiliu:test:{name}")
+    finally:
+        asyncio.run(drop_pg_database(name))
+
+
+def make_settings(backend: Backend, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": backend.database_url,
+        "redis_url": backend.redis_url,
+        "redis_channel": backend.redis_channel,
+        "secret_key": TEST_SECRET,
+        "data_dir": Path(tempfile.gettempdir()) / "huiliu-test-data",
+        **overrides,
+    }
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def settings(backend: Backend) -> Settings:
+    return make_settings(backend)
+
+
+@pytest.fixture(scope="session")
+def server(settings: Settings) -> Iterator[ThreadServer]:
+    srv = ThreadServer(settings, free_port())
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[Database]:
+    database = Database(settings.resolved_database_url)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def world(db: Database) -> World:
+    return await make_world(db, TEST_SECRET)
+
+
+@pytest.fixture
+async def http(server: ThreadServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as client:
+        yield client
