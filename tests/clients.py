@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 import websockets
 from websockets.asyncio.client import ClientConnection
+
+from tests.factories import World
 
 
 class Socket:
@@ -109,6 +112,9 @@ class Socket:
         await self.ws.close()
 
 
+Connect = Callable[[str, str], Awaitable[Socket]]
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"authorization": f"Bearer {token}"}
 
@@ -118,3 +124,19 @@ async def widget_session(http: httpx.AsyncClient, widget_key: str, **extra: Any)
     assert r.status_code == 201, r.text
     body: dict[str, Any] = r.json()
     return body
+
+
+async def open_conversation(
+    http: httpx.AsyncClient, connect: Connect, world: World, *, claim: bool = True
+) -> tuple[Socket, Socket, int]:
+    """A visitor with an open conversation (claimed by the world's first agent)."""
+    session = await widget_session(http, world.widget_key)
+    visitor = await connect("visitor", session["visitor_token"])
+    ack = await visitor.send_text("你好，我想问一下发货时间", "hello-1")
+    assert ack["type"] == "ack", ack
+    cid = ack["conversation_id"]
+    agent = await connect("agent", world.agent.token)
+    if claim:
+        r = await http.post(f"/api/v1/conversations/{cid}/claim", headers=bearer(world.agent.token))
+        assert r.status_code == 200, r.text
+    return visitor, agent, cid

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -11,6 +11,7 @@ import pytest
 from huiliu.config import Settings
 from huiliu.db import Database
 from huiliu.db.migrate import upgrade
+from tests.clients import Socket
 from tests.factories import World, make_world
 from tests.server import ThreadServer
 from tests.services import (
@@ -84,3 +85,18 @@ async def world(db: Database) -> World:
 async def http(server: ThreadServer) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as client:
         yield client
+
+
+@pytest.fixture
+async def connect(server: ThreadServer) -> AsyncIterator[Callable[[str, str], Awaitable[Socket]]]:
+    """Open sockets to the test server; all are closed when the test ends."""
+    opened: list[Socket] = []
+
+    async def open_socket(kind: str, token: str) -> Socket:
+        sock = await Socket.connect(server.ws_url, kind, token)
+        opened.append(sock)
+        return sock
+
+    yield open_socket
+    for sock in opened:
+        await sock.close()

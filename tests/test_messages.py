@@ -7,25 +7,8 @@ import asyncio
 import httpx
 
 from huiliu.db import Database
-from tests.clients import Socket, bearer, widget_session
+from tests.clients import Connect, bearer, open_conversation, widget_session
 from tests.factories import World
-from tests.server import ThreadServer
-
-
-async def open_conversation(
-    http: httpx.AsyncClient, server: ThreadServer, world: World, *, claim: bool = True
-) -> tuple[Socket, Socket, int]:
-    """A visitor with an open conversation (claimed by the world's first agent)."""
-    session = await widget_session(http, world.widget_key)
-    visitor = await Socket.connect(server.ws_url, "visitor", session["visitor_token"])
-    ack = await visitor.send_text("你好，我想问一下发货时间", "hello-1")
-    assert ack["type"] == "ack", ack
-    cid = ack["conversation_id"]
-    agent = await Socket.connect(server.ws_url, "agent", world.agent.token)
-    if claim:
-        r = await http.post(f"/api/v1/conversations/{cid}/claim", headers=bearer(world.agent.token))
-        assert r.status_code == 200, r.text
-    return visitor, agent, cid
 
 
 async def stored_seqs(db: Database, conversation_id: int) -> list[int]:
@@ -43,10 +26,10 @@ async def stored_seqs(db: Database, conversation_id: int) -> list[int]:
 
 
 async def test_first_visitor_message_opens_conversation_and_is_acked_with_seq(
-    http: httpx.AsyncClient, server: ThreadServer, world: World
+    http: httpx.AsyncClient, connect: Connect, world: World
 ) -> None:
     session = await widget_session(http, world.widget_key)
-    visitor = await Socket.connect(server.ws_url, "visitor", session["visitor_token"])
+    visitor = await connect("visitor", session["visitor_token"])
     ack = await visitor.send_text("在吗？", "m-1")
     assert ack["type"] == "ack"
     assert ack["seq"] == 2  # seq 1 is the 'opened' event
@@ -56,13 +39,12 @@ async def test_first_visitor_message_opens_conversation_and_is_acked_with_seq(
     assert mine["id"] == ack["message_id"]
     assert mine["content"] == {"type": "text", "text": "在吗？"}
     assert mine["sender"] == {"type": "contact", "id": session["contact_id"]}
-    await visitor.close()
 
 
 async def test_agent_and_visitor_exchange_messages_both_ways(
-    http: httpx.AsyncClient, server: ThreadServer, world: World
+    http: httpx.AsyncClient, connect: Connect, world: World
 ) -> None:
-    visitor, agent, cid = await open_conversation(http, server, world)
+    visitor, agent, cid = await open_conversation(http, connect, world)
     ack = await agent.send_text("您好，今天下午发货", "a-1", conversation_id=cid)
     assert ack["type"] == "ack"
     got = await visitor.recv_type("message.new")
@@ -75,27 +57,23 @@ async def test_agent_and_visitor_exchange_messages_both_ways(
     while seen["message"]["id"] != ack2["message_id"]:
         seen = await agent.recv_type("message.new")
     assert seen["message"]["seq"] == ack2["seq"] == ack["seq"] + 1
-    await visitor.close()
-    await agent.close()
 
 
 async def test_resending_same_client_msg_id_returns_same_ack_and_stores_once(
-    http: httpx.AsyncClient, server: ThreadServer, world: World, db: Database
+    http: httpx.AsyncClient, connect: Connect, world: World, db: Database
 ) -> None:
-    visitor, agent, cid = await open_conversation(http, server, world)
+    visitor, _agent, cid = await open_conversation(http, connect, world)
     before = await stored_seqs(db, cid)
     acks = [await visitor.send_text("重复", "dup-1", conversation_id=cid) for _ in range(3)]
     assert acks[0]["type"] == "ack"
     assert acks[0] == acks[1] == acks[2]
     assert await stored_seqs(db, cid) == [*before, acks[0]["seq"]]
-    await visitor.close()
-    await agent.close()
 
 
 async def test_concurrent_resends_of_one_client_msg_id_store_one_row(
-    http: httpx.AsyncClient, server: ThreadServer, world: World, db: Database
+    http: httpx.AsyncClient, connect: Connect, world: World, db: Database
 ) -> None:
-    visitor, agent, cid = await open_conversation(http, server, world)
+    visitor, _agent, cid = await open_conversation(http, connect, world)
     frame = {
         "type": "message.send",
         "client_msg_id": "burst-1",
@@ -119,17 +97,15 @@ async def test_concurrent_resends_of_one_client_msg_id_store_one_row(
     seqs = await stored_seqs(db, cid)
     assert seqs == list(range(1, len(seqs) + 1))
     assert seqs[-2:] == [acks[0]["seq"], replies[0].json()["seq"]]
-    await visitor.close()
-    await agent.close()
 
 
 async def test_hundred_concurrent_sends_get_gap_free_seqs(
-    http: httpx.AsyncClient, server: ThreadServer, world: World, db: Database
+    http: httpx.AsyncClient, connect: Connect, world: World, db: Database
 ) -> None:
-    visitor, agent, cid = await open_conversation(http, server, world)
+    visitor, agent, cid = await open_conversation(http, connect, world)
     start = (await stored_seqs(db, cid))[-1]
     senders = [visitor, agent]
-    extra = [await Socket.connect(server.ws_url, "agent", world.agent.token) for _ in range(2)]
+    extra = [await connect("agent", world.agent.token) for _ in range(2)]
     senders += extra
 
     async def send(n: int) -> dict[str, object]:
@@ -152,14 +128,12 @@ async def test_hundred_concurrent_sends_get_gap_free_seqs(
     # Every participant's socket sees all 100, in seq order, once.
     seen = [m["seq"] for m in await visitor.messages_until(cid, start + 100) if m["seq"] > start]
     assert seen == list(range(start + 1, start + 101))
-    for sock in senders:
-        await sock.close()
 
 
 async def test_ack_means_the_message_is_readable(
-    http: httpx.AsyncClient, server: ThreadServer, world: World
+    http: httpx.AsyncClient, connect: Connect, world: World
 ) -> None:
-    visitor, agent, cid = await open_conversation(http, server, world)
+    _visitor, agent, cid = await open_conversation(http, connect, world)
     ack = await agent.send_text("已经为您查询", "ack-read", conversation_id=cid)
     r = await http.get(
         f"/api/v1/conversations/{cid}/messages",
@@ -170,5 +144,3 @@ async def test_ack_means_the_message_is_readable(
     page = r.json()
     assert [m["id"] for m in page["messages"]] == [ack["message_id"]]
     assert page["last_seq"] == ack["seq"]
-    await visitor.close()
-    await agent.close()

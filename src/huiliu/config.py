@@ -72,6 +72,13 @@ class Settings(BaseSettings):
             raise ValueError("must be FULL, NORMAL or EXTRA")
         return value
 
+    @field_validator("secret_key")
+    @classmethod
+    def _check_secret_key(cls, value: str) -> str:
+        if value and len(value) < 32:
+            raise ValueError("must be at least 32 characters (HMAC-SHA256 wants 256 bits)")
+        return value
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
