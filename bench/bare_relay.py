@@ -16,6 +16,7 @@ settings as ``huiliu serve``, so the difference between the two is Huiliu's own 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import resource
 from collections.abc import Awaitable, Callable
@@ -104,8 +105,11 @@ class Relay:
                 "type": "hello",
                 "protocol": 1,
                 "heartbeat_s": 25.0,
-                "principal": {"kind": "visitor" if side == "contact" else "account",
-                              "id": pair.conversation_id, "tenant_id": 1},
+                "principal": {
+                    "kind": "visitor" if side == "contact" else "account",
+                    "id": pair.conversation_id,
+                    "tenant_id": 1,
+                },
             }
             await send({"type": "websocket.send", "text": orjson.dumps(hello).decode()})
             while True:
@@ -163,14 +167,14 @@ class Relay:
             "content": frame.get("content"),
             "created_at": datetime.now(UTC),
         }
-        try:
+        with contextlib.suppress(OSError):  # the peer went away (uvicorn's ClientDisconnected)
             await _send_json(peer, {"type": "message.new", "message": message})
-        except OSError:  # the peer went away (uvicorn's ClientDisconnected)
-            pass
 
 
 async def _send_json(send: Send, frame: Message) -> None:
-    await send({"type": "websocket.send", "text": orjson.dumps(frame, option=orjson.OPT_UTC_Z).decode()})
+    await send(
+        {"type": "websocket.send", "text": orjson.dumps(frame, option=orjson.OPT_UTC_Z).decode()}
+    )
 
 
 def main() -> None:

@@ -63,13 +63,13 @@ class ProcessServer:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        log = self._log_path.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "huiliu", "serve", "--port", str(self.port)],
-            env=self._env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        with self._log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "huiliu", "serve", "--port", str(self.port)],
+                env=self._env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + 30
         while True:
             if self.process.poll() is not None:

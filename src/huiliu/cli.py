@@ -7,13 +7,31 @@ import json
 from typing import Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from huiliu.config import get_settings
+from huiliu.config import Settings, get_settings
 
-cli = typer.Typer(no_args_is_help=True, help="Huiliu (汇流): omnichannel customer service.")
+cli = typer.Typer(
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Huiliu (汇流): omnichannel customer service.",
+)
 console = Console()
+err_console = Console(stderr=True, soft_wrap=True)
+
+
+def load_settings() -> Settings:
+    """The settings, or a readable list of what is wrong with them and exit code 2."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        err_console.print("[bold red]invalid settings:[/bold red]")
+        for err in exc.errors():
+            name = "HUILIU_" + "_".join(str(p) for p in err["loc"]).upper()
+            err_console.print(f"  {name} ({'.'.join(str(p) for p in err['loc'])}): {err['msg']}")
+        raise typer.Exit(2) from None
 
 
 @cli.command()
@@ -26,7 +44,7 @@ def serve(
 
     from huiliu.app import create_app
 
-    settings = get_settings()
+    settings = load_settings()
     uvicorn.run(
         create_app(settings),
         host=host,
@@ -46,7 +64,7 @@ def migrate() -> None:
     """Bring the database schema up to date."""
     from huiliu.db.migrate import upgrade
 
-    settings = get_settings()
+    settings = load_settings()
     asyncio.run(upgrade(settings.resolved_database_url))
     console.print(f"database is up to date: {_safe_url(settings.resolved_database_url)}")
 
@@ -57,7 +75,7 @@ def demo(as_json: bool = typer.Option(False, "--json", help="Print one JSON obje
     from huiliu.db import Database
     from huiliu.demo import ensure_demo
 
-    settings = get_settings()
+    settings = load_settings()
 
     async def run() -> dict[str, Any]:
         db = Database(
@@ -82,6 +100,14 @@ def demo(as_json: bool = typer.Option(False, "--json", help="Print one JSON obje
         table.add_row(role, cred["email"], cred["password"])
     console.print(table)
     console.print(f"widget key: [bold]{data['widget_key']}[/bold]")
+
+
+@cli.command()
+def schema() -> None:
+    """Print the real-time protocol's JSON Schema (docs/protocol.schema.json)."""
+    from huiliu.realtime.schema import protocol_schema
+
+    typer.echo(json.dumps(protocol_schema(), indent=2, ensure_ascii=False, sort_keys=False))
 
 
 def _safe_url(url: str) -> str:

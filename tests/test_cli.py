@@ -1,0 +1,76 @@
+"""The `huiliu` command: migrate and demo on a fresh embedded deployment."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests.server import ProcessServer
+from tests.services import free_port
+
+
+def huiliu(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HUILIU_DATA_DIR": str(data_dir)}
+    env.pop("HUILIU_DATABASE_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "huiliu", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_migrate_then_demo_is_idempotent_and_prints_credentials(tmp_path: Path) -> None:
+    migrated = huiliu("migrate", data_dir=tmp_path)
+    assert migrated.returncode == 0, migrated.stderr
+    assert (tmp_path / "huiliu.db").exists()
+    first = huiliu("demo", "--json", data_dir=tmp_path)
+    assert first.returncode == 0, first.stderr
+    data = json.loads(first.stdout)
+    assert set(data) >= {"widget_key", "admin", "supervisor", "agents"}
+    assert len(data["agents"]) == 3
+    assert all(set(a) == {"email", "password"} for a in data["agents"])
+    second = huiliu("demo", "--json", data_dir=tmp_path)
+    assert json.loads(second.stdout) == data
+    table = huiliu("demo", data_dir=tmp_path)
+    assert data["widget_key"] in table.stdout
+    assert data["admin"]["email"] in table.stdout
+
+
+def test_demo_credentials_log_in_on_a_served_instance(tmp_path: Path) -> None:
+    assert huiliu("migrate", data_dir=tmp_path).returncode == 0
+    data = json.loads(huiliu("demo", "--json", data_dir=tmp_path).stdout)
+    srv = ProcessServer({"HUILIU_DATA_DIR": str(tmp_path)}, free_port(), tmp_path / "server.log")
+    srv.start()
+    try:
+        with httpx.Client(base_url=srv.base_url) as http:
+            for cred in (data["admin"], data["supervisor"], *data["agents"]):
+                r = http.post("/api/v1/auth/login", json=cred)
+                assert r.status_code == 200, r.text
+            r = http.post("/api/v1/widget/sessions", json={"widget_key": data["widget_key"]})
+            assert r.status_code == 201
+            health = http.get("/healthz").json()
+            assert health["status"] == "ok"
+    finally:
+        srv.stop()
+
+
+def test_bad_setting_is_reported_clearly(tmp_path: Path) -> None:
+    env_result = subprocess.run(
+        [sys.executable, "-m", "huiliu", "migrate"],
+        env={**os.environ, "HUILIU_DATA_DIR": str(tmp_path), "HUILIU_SECRET_KEY": "short"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert env_result.returncode != 0
+    assert "secret_key" in env_result.stderr
+    assert "at least 32 characters" in env_result.stderr
