@@ -26,7 +26,7 @@ class Socket:
     @classmethod
     async def connect(cls, ws_url: str, kind: str, token: str) -> Socket:
         ws = await websockets.connect(
-            f"{ws_url}/ws/{kind}?token={token}", compression=None, max_size=2**22
+            f"{ws_url}/ws/{kind}?token={token}", compression=None, max_size=2**22, max_queue=None
         )
         sock = cls(ws)
         sock.hello = await sock.recv()

@@ -144,3 +144,24 @@ async def test_ack_means_the_message_is_readable(
     page = r.json()
     assert [m["id"] for m in page["messages"]] == [ack["message_id"]]
     assert page["last_seq"] == ack["seq"]
+
+
+def metric(text: str, name: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} not in /metrics")
+
+
+async def test_metrics_count_stored_messages_and_resends(
+    http: httpx.AsyncClient, connect: Connect, world: World
+) -> None:
+    visitor, _agent, cid = await open_conversation(http, connect, world)
+    before = (await http.get("/metrics")).text
+    await visitor.send_text("计数", "metric-1", conversation_id=cid)
+    await visitor.send_text("计数", "metric-1", conversation_id=cid)
+    after = (await http.get("/metrics")).text
+    stored = "huiliu_messages_stored_total"
+    resends = "huiliu_resends_answered_total"
+    assert metric(after, stored) == metric(before, stored) + 1
+    assert metric(after, resends) == metric(before, resends) + 1

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,6 +24,7 @@ from sqlalchemy import Table, and_, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from huiliu import metrics
 from huiliu.auth.principal import Principal
 from huiliu.bus.events import Event, MessageCreated
 from huiliu.conversations import access
@@ -122,8 +124,15 @@ class MessageWriter:
                             request.future.set_exception(StoreFailed(f"could not store: {exc}"))
 
     async def _store_and_publish(self, batch: list[SendRequest]) -> None:
+        started = time.perf_counter()
         results, events = await self._store(batch)
+        metrics.WRITER_COMMIT_SECONDS.observe(time.perf_counter() - started)
+        metrics.WRITER_BATCH.observe(len(batch))
+        stored = sum(1 for e in events if e.message.sender.type != SenderType.system)
+        metrics.MESSAGES_STORED.inc(stored)
         for request, result in zip(batch, results, strict=True):
+            if isinstance(result, AppError):
+                metrics.SEND_REJECTED.labels(result.code).inc()
             if request.future.done():  # the sender went away
                 continue
             if isinstance(result, AppError):
@@ -137,7 +146,9 @@ class MessageWriter:
                 # Stored and acked; subscribers refill from the database by seq.
                 log.exception("publishing %d events failed", len(events))
 
-    async def _store(self, batch: list[SendRequest]) -> tuple[list[Ack | AppError], list[Event]]:
+    async def _store(
+        self, batch: list[SendRequest]
+    ) -> tuple[list[Ack | AppError], list[MessageCreated]]:
         now = utcnow()
         results: list[Ack | AppError | _SameAs | None] = [None] * len(batch)
         new_rows: list[dict[str, Any]] = []
@@ -240,6 +251,7 @@ class MessageWriter:
                 if request.client_msg_id is not None:
                     dupe_key = (cid, sender_type.value, p.id, request.client_msg_id)
                     if dupe_key in existing:
+                        metrics.RESENDS_ANSWERED.inc()
                         results[i] = existing[dupe_key]
                         continue
                     if dupe_key in pending_dupes:
@@ -299,7 +311,7 @@ class MessageWriter:
                 )
         # Committed: build the acks and the events.
         acks_by_row: list[Ack] = []
-        events: list[Event] = []
+        events: list[MessageCreated] = []
         for row, message_id in opened_events:
             state = states[row["conversation_id"]]
             events.append(

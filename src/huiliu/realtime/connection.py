@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from starlette.websockets import WebSocket
 
+from huiliu import metrics
 from huiliu.auth.principal import Principal
 from huiliu.conversations.schemas import MessageOut
 from huiliu.errors import AppError
@@ -102,10 +103,12 @@ class Connection:
         try:
             self._queue.put_nowait(item)
         except asyncio.QueueFull:
+            metrics.SLOW_CONSUMERS.inc()
             log.info("closing slow consumer %s", self.principal)
             self.close(CLOSE_SLOW_CONSUMER, "slow consumer: reconnect and resume")
 
     def push_error(self, error: AppError, *, client_msg_id: str | None = None) -> None:
+        metrics.FRAME_ERRORS.labels(error.code).inc()
         field = error.extra.get("field")
         frame = ErrorFrame(
             code=error.code,

@@ -7,6 +7,7 @@ import contextlib
 import time
 from collections import defaultdict
 
+from huiliu import metrics
 from huiliu.bus.events import ConversationUpdated, Event, MessageCreated, ReadMoved, TypingChanged
 from huiliu.conversations import access
 from huiliu.conversations.models import SenderType
@@ -47,13 +48,15 @@ class Hub:
 
     def add(self, conn: Connection) -> None:
         self._index(conn)[self._key(conn)].add(conn)
+        metrics.SOCKETS.labels(conn.principal.kind).inc()
 
     def remove(self, conn: Connection) -> None:
         index = self._index(conn)
         key = self._key(conn)
         group = index.get(key)
-        if group is not None:
+        if group is not None and conn in group:
             group.discard(conn)
+            metrics.SOCKETS.labels(conn.principal.kind).dec()
             if not group:
                 del index[key]
 
