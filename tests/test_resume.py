@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 
 from tests.clients import Connect, open_conversation, widget_session
@@ -124,3 +126,21 @@ async def test_ping_is_answered_with_pong(connect: Connect, world: World) -> Non
     agent = await connect("agent", world.agent.token)
     await agent.send({"type": "ping", "ts": 42})
     assert await agent.recv_type("pong") == {"type": "pong", "ts": 42}
+
+
+async def test_concurrent_first_reads_agree_on_one_cursor(
+    http: httpx.AsyncClient, connect: Connect, world: World
+) -> None:
+    visitor, _agent, cid = await open_conversation(http, connect, world)
+    for n in range(3):
+        await visitor.send_text(f"读 {n}", f"cr-{n}", conversation_id=cid)
+    headers = {"authorization": f"Bearer {world.agent.token}"}
+    replies = await asyncio.gather(
+        *(
+            http.post(f"/api/v1/conversations/{cid}/read", json={"seq": seq}, headers=headers)
+            for seq in (2, 5, 4, 3, 5, 1)
+        )
+    )
+    assert all(r.status_code == 200 for r in replies), [r.text for r in replies]
+    final = await http.post(f"/api/v1/conversations/{cid}/read", json={"seq": 0}, headers=headers)
+    assert final.json()["seq"] == 5

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from sqlalchemy import Table, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from huiliu.accounts.models import Account, AgentStatus
@@ -188,25 +189,30 @@ async def mark_read(
         )
         current = await conn.scalar(select(read_cursors.c.seq).where(*where))
         if current is None:
-            await conn.execute(
-                insert(read_cursors).values(
-                    tenant_id=principal.tenant_id,
-                    conversation_id=conversation_id,
-                    reader_type=reader_type.value,
-                    reader_id=principal.id,
-                    seq=target,
-                    updated_at=now,
-                )
-            )
-        elif target > current:
+            try:
+                async with conn.begin_nested():
+                    await conn.execute(
+                        insert(read_cursors).values(
+                            tenant_id=principal.tenant_id,
+                            conversation_id=conversation_id,
+                            reader_type=reader_type.value,
+                            reader_id=principal.id,
+                            seq=target,
+                            updated_at=now,
+                        )
+                    )
+            except IntegrityError:
+                # A concurrent first read created the row a moment ago.
+                current = await conn.scalar(select(read_cursors.c.seq).where(*where))
+        if current is not None:
+            if target <= current:
+                return int(current)  # already at or past seq
             # The WHERE keeps a concurrent, further read from being moved back.
             await conn.execute(
                 update(read_cursors)
                 .where(*where, read_cursors.c.seq < target)
                 .values(seq=target, updated_at=now)
             )
-        else:
-            return int(current)  # already at or past seq
         ref = ConversationRef(
             id=conv.id,
             contact_id=conv.contact_id,
