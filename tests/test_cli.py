@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -9,6 +10,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import websockets
 
 from tests.server import ProcessServer
 from tests.services import free_port
@@ -74,3 +76,29 @@ def test_bad_setting_is_reported_clearly(tmp_path: Path) -> None:
     assert env_result.returncode != 0
     assert "secret_key" in env_result.stderr
     assert "at least 32 characters" in env_result.stderr
+
+
+def test_tokens_never_reach_the_server_log(tmp_path: Path) -> None:
+    assert huiliu("migrate", data_dir=tmp_path).returncode == 0
+    data = json.loads(huiliu("demo", "--json", data_dir=tmp_path).stdout)
+    log = tmp_path / "server.log"
+    srv = ProcessServer(
+        {"HUILIU_DATA_DIR": str(tmp_path), "HUILIU_LOG_LEVEL": "info"}, free_port(), log
+    )
+    srv.start()
+    try:
+        with httpx.Client(base_url=srv.base_url) as http:
+            token = http.post(
+                "/api/v1/widget/sessions", json={"widget_key": data["widget_key"]}
+            ).json()["visitor_token"]
+
+        async def handshake() -> None:
+            async with websockets.connect(f"{srv.ws_url}/ws/visitor?token={token}") as ws:
+                await ws.recv()
+
+        asyncio.run(handshake())
+    finally:
+        srv.stop()
+    text = log.read_text()
+    assert "/ws/visitor?token=…" in text  # the handshake was logged …
+    assert token not in text  # … without the token

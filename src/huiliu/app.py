@@ -9,11 +9,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from huiliu import __version__
+from huiliu import __version__, logs
 from huiliu.accounts.api import router as accounts_router
 from huiliu.channels.web.api import router as widget_router
 from huiliu.config import Settings, get_settings
@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        logs.install()  # after uvicorn configured its loggers
         runtime = Runtime.create(settings)
         await runtime.start()
         app.state.runtime = runtime
@@ -72,6 +73,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             else "invalid"
         )
         return JSONResponse({"code": code, "detail": "; ".join(errors)}, status_code=422)
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> RedirectResponse:
+        # The workbench will live here; until it does, the API documentation.
+        return RedirectResponse("/docs")
 
     @app.get("/metrics", tags=["ops"], include_in_schema=False)
     async def metrics() -> Response:
