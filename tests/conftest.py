@@ -100,3 +100,9 @@ async def connect(server: ThreadServer) -> AsyncIterator[Callable[[str, str], Aw
     yield open_socket
     for sock in opened:
         await sock.close()
+
+
+@pytest.fixture
+async def other_world(db: Database) -> World:
+    """A second merchant, for isolation checks."""
+    return await make_world(db, TEST_SECRET)

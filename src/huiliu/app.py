@@ -20,6 +20,7 @@ from huiliu.config import Settings, get_settings
 from huiliu.conversations.api import router as conversations_router
 from huiliu.errors import AppError
 from huiliu.realtime.gateway import router as gateway_router
+from huiliu.routing.api import router as routing_router
 from huiliu.runtime import Runtime
 from huiliu.tenants.api import router as tenants_router
 
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tenants_router,
         widget_router,
         conversations_router,
+        routing_router,
         gateway_router,
     ):
         app.include_router(router)

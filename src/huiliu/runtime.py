@@ -15,6 +15,7 @@ from huiliu.conversations.writer import MessageWriter, message_out
 from huiliu.db import Database
 from huiliu.errors import NotFound
 from huiliu.realtime.hub import Hub
+from huiliu.routing.router import Router
 
 
 @dataclass
@@ -25,6 +26,7 @@ class Runtime:
     bus: Bus
     writer: MessageWriter
     hub: Hub
+    router: Router
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
@@ -32,13 +34,17 @@ class Runtime:
             settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous
         )
         bus = create_bus(settings.redis_url, channel=settings.redis_channel)
+        router = Router(db, bus)
         return cls(
             settings=settings,
             secret_key=settings.resolved_secret_key,
             db=db,
             bus=bus,
-            writer=MessageWriter(db, bus.publish, batch_size=settings.writer_batch_size),
+            writer=MessageWriter(
+                db, bus.publish, batch_size=settings.writer_batch_size, on_opened=router.kick
+            ),
             hub=Hub(heartbeat_s=settings.heartbeat_s),
+            router=router,
         )
 
     async def start(self) -> None:
@@ -46,8 +52,10 @@ class Runtime:
         await self.bus.start()
         await self.writer.start()
         await self.hub.start()
+        await self.router.start()
 
     async def stop(self) -> None:
+        await self.router.stop()
         await self.hub.stop()
         await self.writer.stop()
         await self.bus.stop()

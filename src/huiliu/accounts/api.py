@@ -9,6 +9,7 @@ from huiliu.auth.deps import AdminDep, AgentDep, RuntimeDep, SupervisorDep
 from huiliu.auth.passwords import verify_password
 from huiliu.auth.principal import Principal
 from huiliu.errors import Unauthorized
+from huiliu.routing.schemas import CapacityIn
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -49,6 +50,7 @@ async def set_status(body: StatusIn, principal: AgentDep, runtime: RuntimeDep) -
             session, tenant_id=principal.tenant_id, account_id=principal.id
         )
         account.status = body.status
+    runtime.router.kick(principal.tenant_id)  # an agent coming online takes waiting work
     return AccountOut.model_validate(account)
 
 
@@ -70,6 +72,20 @@ async def create_account(body: AccountIn, principal: AdminDep, runtime: RuntimeD
             role=body.role,
             password=body.password,
         )
+    return AccountOut.model_validate(account)
+
+
+@router.put("/accounts/{account_id}/capacity")
+async def set_capacity(
+    account_id: int, body: CapacityIn, principal: AdminDep, runtime: RuntimeDep
+) -> AccountOut:
+    """How many conversations the agent serves at once (null: the tenant's default)."""
+    async with runtime.db.write() as session:
+        account = await accounts_service.get(
+            session, tenant_id=principal.tenant_id, account_id=account_id
+        )
+        account.capacity = body.capacity
+    runtime.router.kick(principal.tenant_id)
     return AccountOut.model_validate(account)
 
 

@@ -41,4 +41,7 @@ class Account(Base):
         Enum(AgentStatus, native_enum=False, length=16), default=AgentStatus.offline
     )
     active: Mapped[bool] = mapped_column(default=True)
+    # Conversations served at once; None: the tenant's default.
+    capacity: Mapped[int | None] = mapped_column(default=None)
+    last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

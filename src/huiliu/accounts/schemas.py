@@ -31,6 +31,7 @@ class AccountOut(BaseModel):
     role: Role
     status: AgentStatus
     active: bool
+    capacity: int | None = None
     created_at: datetime
 
 

@@ -38,8 +38,16 @@ class ConversationUpdated(_Event):
     detail: ConversationOut
 
 
+class QueuePositionChanged(_Event):
+    """A waiting customer's place in their group's queue moved."""
+
+    type: Literal["queue.position"] = "queue.position"
+    position: int
+    estimated_wait_s: int | None
+
+
 Event = Annotated[
-    MessageCreated | TypingChanged | ReadMoved | ConversationUpdated,
+    MessageCreated | TypingChanged | ReadMoved | ConversationUpdated | QueuePositionChanged,
     Field(discriminator="type"),
 ]
 event_adapter: TypeAdapter[Event] = TypeAdapter(Event)

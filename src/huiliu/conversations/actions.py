@@ -8,7 +8,6 @@ from sqlalchemy import Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from huiliu.accounts.models import Account, AgentStatus
 from huiliu.auth.principal import Principal
 from huiliu.bus import Bus
 from huiliu.bus.events import ConversationUpdated, Event, MessageCreated, ReadMoved
@@ -88,38 +87,6 @@ async def _changed(
         ConversationUpdated(tenant_id=row.tenant_id, conversation=ref, detail=detail),
     ]
     return detail, events
-
-
-async def claim(
-    db: Database, bus: Bus, *, principal: Principal, conversation_id: int
-) -> ConversationOut:
-    if not principal.is_account:
-        raise Forbidden("only agents claim conversations")
-    now = utcnow()
-    async with db.write_connection() as conn:
-        status = await conn.scalar(
-            select(Account.__table__.c.status).where(Account.__table__.c.id == principal.id)
-        )
-        if status != AgentStatus.online.value:
-            raise Conflict("set your status to online before claiming", code="agent_not_online")
-        conv = await _lock(conn, principal, conversation_id)
-        if conv.status != ConversationStatus.open.value:
-            raise Conflict("the conversation is closed", code="conversation_closed")
-        if conv.assignee_id == principal.id:
-            raise Conflict("you already serve this conversation", code="already_assigned")
-        if conv.assignee_id is not None:
-            raise Conflict("another agent serves this conversation", code="already_assigned")
-        event_row, message_id = await _append_event(
-            conn, conv, {"type": "event", "event": "assigned", "account_id": principal.id}, now
-        )
-        await conn.execute(
-            update(conversations)
-            .where(conversations.c.id == conv.id)
-            .values(assignee_id=principal.id, last_seq=conv.last_seq + 1, last_message_at=now)
-        )
-        detail, events = await _changed(conn, conv.id, event_row, message_id)
-    await bus.publish(events)
-    return detail
 
 
 async def close(

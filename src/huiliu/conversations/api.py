@@ -20,6 +20,7 @@ from huiliu.conversations.schemas import (
 )
 from huiliu.conversations.writer import SendRequest, message_out
 from huiliu.errors import InvalidInput
+from huiliu.routing import actions as routing_actions
 from huiliu.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
@@ -134,23 +135,32 @@ async def _send(
 
 @router.post("/{conversation_id}/claim")
 async def claim(conversation_id: int, principal: AgentDep, runtime: RuntimeDep) -> ConversationOut:
-    """An online agent takes an unassigned conversation (until routing assigns them)."""
-    return await actions.claim(
-        runtime.db, runtime.bus, principal=principal, conversation_id=conversation_id
+    """An online agent with room takes a waiting conversation (manual groups, the shared
+    pool)."""
+    events = await routing_actions.claim(
+        runtime.db, principal=principal, conversation_id=conversation_id
     )
+    await runtime.bus.publish(events)
+    async with runtime.db.read() as session:
+        conversation = await service.get(
+            session, principal=principal, conversation_id=conversation_id
+        )
+    return ConversationOut.model_validate(conversation)
 
 
 @router.post("/{conversation_id}/close")
 async def close(
     conversation_id: int, principal: PrincipalDep, runtime: RuntimeDep, body: CloseIn | None = None
 ) -> ConversationOut:
-    return await actions.close(
+    closed = await actions.close(
         runtime.db,
         runtime.bus,
         principal=principal,
         conversation_id=conversation_id,
         reason=body.reason if body else None,
     )
+    runtime.router.kick(principal.tenant_id)  # the agent has room for the next one
+    return closed
 
 
 @router.post("/{conversation_id}/read")

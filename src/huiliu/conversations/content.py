@@ -102,8 +102,13 @@ class EventContent(_Content):
 
     type: Literal["event"]
     event: Literal["opened", "assigned", "transferred", "closed"]
-    account_id: int | None = None
+    account_id: int | None = Field(default=None, description="who acted, or who was assigned")
     reason: str | None = Field(default=None, max_length=500)
+    to_account_id: int | None = Field(default=None, description="transferred: the target agent")
+    to_group_id: int | None = Field(default=None, description="transferred: the target group")
+    note: str | None = Field(
+        default=None, max_length=1000, description="transferred: for the receiving agent"
+    )
 
 
 Content = Annotated[

@@ -36,6 +36,7 @@ class Conversation(Base):
             postgresql_where=text("status = 'open'"),
         ),
         Index("ix_conversations_tenant_status", "tenant_id", "status", "last_message_at"),
+        Index("ix_conversations_queue", "tenant_id", "status", "assignee_id", "group_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -48,6 +49,13 @@ class Conversation(Base):
     assignee_id: Mapped[int | None] = mapped_column(
         ForeignKey("accounts.id"), default=None, index=True
     )
+    # The queue it waits in (None: the shared pool every agent sees) and its place there.
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id"), default=None)
+    priority: Mapped[int] = mapped_column(default=0, server_default="0")
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Transferred to one agent who had no room: waits for that agent only.
+    target_agent_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), default=None)
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     # The seq of the newest message; the next message takes last_seq + 1 in its transaction.
     last_seq: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

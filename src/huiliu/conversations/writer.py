@@ -33,11 +33,13 @@ from huiliu.conversations.schemas import Ack, ConversationRef, MessageOut, Sende
 from huiliu.db import Database
 from huiliu.db.base import utcnow
 from huiliu.errors import AppError, Conflict, Forbidden, NotFound
+from huiliu.routing.models import Group
 
 log = logging.getLogger(__name__)
 
 conversations = cast(Table, Conversation.__table__)
 messages = cast(Table, Message.__table__)
+groups = cast(Table, Group.__table__)
 
 
 @dataclass(slots=True)
@@ -74,9 +76,17 @@ Publisher = Callable[[Sequence[Event]], Awaitable[None]]
 
 
 class MessageWriter:
-    def __init__(self, db: Database, publish: Publisher, *, batch_size: int = 256) -> None:
+    def __init__(
+        self,
+        db: Database,
+        publish: Publisher,
+        *,
+        batch_size: int = 256,
+        on_opened: Callable[[int], None] | None = None,
+    ) -> None:
         self._db = db
         self._publish = publish
+        self._on_opened = on_opened  # called with the tenant id when a conversation opens
         self._batch_size = batch_size
         self._queue: asyncio.Queue[SendRequest] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -145,6 +155,11 @@ class MessageWriter:
             except Exception:
                 # Stored and acked; subscribers refill from the database by seq.
                 log.exception("publishing %d events failed", len(events))
+        if self._on_opened is not None:
+            for tenant_id in {
+                e.tenant_id for e in events if e.message.content.get("event") == "opened"
+            }:
+                self._on_opened(tenant_id)
 
     async def _store(
         self, batch: list[SendRequest]
@@ -382,6 +397,12 @@ async def _open_conversation(
     )
     if found is not None:
         return int(found), None
+    # A new conversation waits in the tenant's default group, if it has one.
+    group_id = await conn.scalar(
+        select(groups.c.id).where(
+            groups.c.tenant_id == principal.tenant_id, groups.c.is_default.is_(True)
+        )
+    )
     try:
         async with conn.begin_nested():
             result = await conn.execute(
@@ -391,6 +412,8 @@ async def _open_conversation(
                     contact_id=principal.id,
                     channel=channel,
                     status=ConversationStatus.open.value,
+                    group_id=group_id,
+                    queued_at=now if group_id is not None else None,
                     last_seq=1,
                     created_at=now,
                     last_message_at=now,

@@ -53,7 +53,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value  # type: ignore[no-any-return]
 
 
-S = TypeVar("S", bound=Select[Any])
+S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 
 
 def scoped(stmt: S, model: Any, tenant_id: int) -> S:

@@ -103,6 +103,16 @@ class ConversationUpdatedFrame(_ServerFrame):
     conversation: ConversationOut
 
 
+class QueuePositionFrame(_ServerFrame):
+    """To a waiting customer: their place in the queue and the expected wait (null while no
+    agent of the group is online)."""
+
+    type: Literal["queue.position"] = "queue.position"
+    conversation_id: int
+    position: int
+    estimated_wait_s: int | None
+
+
 class ResumedFrame(_ServerFrame):
     """Sent after a resume's backlog: the seq each conversation is now at on this socket."""
 
@@ -132,6 +142,7 @@ SERVER_FRAMES: tuple[type[BaseModel], ...] = (
     TypingServerFrame,
     ReadServerFrame,
     ConversationUpdatedFrame,
+    QueuePositionFrame,
     ResumedFrame,
     PongFrame,
     ErrorFrame,

@@ -8,7 +8,14 @@ import time
 from collections import defaultdict
 
 from huiliu import metrics
-from huiliu.bus.events import ConversationUpdated, Event, MessageCreated, ReadMoved, TypingChanged
+from huiliu.bus.events import (
+    ConversationUpdated,
+    Event,
+    MessageCreated,
+    QueuePositionChanged,
+    ReadMoved,
+    TypingChanged,
+)
 from huiliu.conversations import access
 from huiliu.conversations.models import SenderType
 from huiliu.realtime.connection import Connection, LiveMessage, message_new_frame
@@ -16,6 +23,7 @@ from huiliu.realtime.frames import (
     CLOSE_GOING_AWAY,
     CLOSE_IDLE,
     ConversationUpdatedFrame,
+    QueuePositionFrame,
     ReadServerFrame,
     TypingServerFrame,
 )
@@ -101,6 +109,15 @@ class Hub:
             ).model_dump_json()
             for conn in self._audience(event):
                 conn.push(data)
+        elif isinstance(event, QueuePositionChanged):
+            data = QueuePositionFrame(
+                conversation_id=event.conversation.id,
+                position=event.position,
+                estimated_wait_s=event.estimated_wait_s,
+            ).model_dump_json()
+            for conn in self._visitors.get(event.conversation.contact_id, ()):
+                if conn.principal.tenant_id == event.tenant_id:
+                    conn.push(data)
         elif isinstance(event, ConversationUpdated):
             # Every agent of the tenant hears of it, so a claimed conversation leaves the
             # others' queue lists at once.

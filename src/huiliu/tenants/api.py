@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from huiliu.accounts.models import Role
 from huiliu.auth.deps import AdminDep, RuntimeDep, SupervisorDep
+from huiliu.routing.schemas import DefaultCapacityIn
 from huiliu.tenants import service as tenants_service
 from huiliu.tenants.schemas import ApiKeyCreated, ApiKeyIn, ApiKeyOut, TenantOut
 
@@ -18,6 +19,18 @@ async def get_tenant(principal: SupervisorDep, runtime: RuntimeDep) -> TenantOut
     if not principal.at_least(Role.admin):
         out.identity_secret = None
     return out
+
+
+@router.put("/default-capacity")
+async def set_default_capacity(
+    body: DefaultCapacityIn, principal: AdminDep, runtime: RuntimeDep
+) -> TenantOut:
+    """How many conversations an agent serves at once unless their account says otherwise."""
+    async with runtime.db.write() as session:
+        tenant = await tenants_service.get(session, tenant_id=principal.tenant_id)
+        tenant.default_capacity = body.default_capacity
+    runtime.router.kick(principal.tenant_id)
+    return TenantOut.model_validate(tenant)
 
 
 @router.get("/api-keys")

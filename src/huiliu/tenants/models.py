@@ -19,6 +19,8 @@ class Tenant(Base):
     widget_key: Mapped[str] = mapped_column(String(64), unique=True)
     # Signs customer identities (HMAC-SHA256 of the merchant's user id) on the merchant's server.
     identity_secret: Mapped[str] = mapped_column(String(128))
+    # How many conversations an agent serves at once unless their account says otherwise.
+    default_capacity: Mapped[int] = mapped_column(default=20, server_default="20")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -12,6 +12,7 @@ class TenantOut(BaseModel):
     name: str
     slug: str
     widget_key: str
+    default_capacity: int
     identity_secret: str | None = Field(
         default=None, description="Shown to admins only: signs customer identities."
     )

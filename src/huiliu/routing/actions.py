@@ -1,0 +1,486 @@
+"""Routing passes: snapshot the tenant's agents and queue under a lock, let the engine
+decide, apply the decisions in the same transaction, publish after commit.
+
+The lock: on PostgreSQL a transaction-scoped advisory lock per tenant, so two processes
+never route one tenant at once (no conversation assigned twice, no agent over capacity);
+on SQLite the writer's ``BEGIN IMMEDIATE`` already serializes every write.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, func, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from huiliu.accounts.models import Account, AgentStatus
+from huiliu.auth.principal import Principal
+from huiliu.bus.events import ConversationUpdated, Event, MessageCreated
+from huiliu.conversations import access
+from huiliu.conversations.models import Conversation, ConversationStatus, Message, SenderType
+from huiliu.conversations.schemas import ConversationOut, ConversationRef
+from huiliu.conversations.writer import message_out
+from huiliu.db import Database
+from huiliu.db.base import utcnow
+from huiliu.errors import Conflict, Forbidden, InvalidInput, NotFound
+from huiliu.routing import engine
+from huiliu.routing.models import Group, GroupMember
+from huiliu.tenants.models import Tenant
+
+accounts = cast(Table, Account.__table__)
+conversations = cast(Table, Conversation.__table__)
+messages = cast(Table, Message.__table__)
+groups_t = cast(Table, Group.__table__)
+members_t = cast(Table, GroupMember.__table__)
+tenants_t = cast(Table, Tenant.__table__)
+
+MAX_WAITING = 5000  # conversations considered per pass (the oldest, by priority)
+
+
+@dataclass
+class Snapshot:
+    agents: list[engine.AgentState]
+    groups: dict[int, engine.GroupState]
+    waiting: list[engine.Waiting]
+    contacts: dict[int, int] = field(default_factory=dict)  # conversation → contact
+
+
+@dataclass
+class PassResult:
+    assigned: list[tuple[int, int]]
+    events: list[Event]
+    waiting: list[engine.Waiting]
+    contacts: dict[int, int]
+    agents: list[engine.AgentState]
+
+
+async def lock_tenant(conn: AsyncConnection, tenant_id: int) -> None:
+    if conn.dialect.name == "postgresql":
+        await conn.execute(
+            text("SELECT pg_advisory_xact_lock(:space, :tenant)"),
+            {"space": 0x6875, "tenant": tenant_id},
+        )
+
+
+def _epoch(value: Any) -> float:
+    return float(value.timestamp()) if value is not None else 0.0
+
+
+async def snapshot(conn: AsyncConnection, tenant_id: int) -> Snapshot:
+    default_capacity = await conn.scalar(
+        select(tenants_t.c.default_capacity).where(tenants_t.c.id == tenant_id)
+    )
+    memberships: dict[int, set[int]] = {}
+    for row in await conn.execute(
+        select(members_t.c.account_id, members_t.c.group_id).where(
+            members_t.c.tenant_id == tenant_id
+        )
+    ):
+        memberships.setdefault(row.account_id, set()).add(row.group_id)
+    loads: dict[int, int] = dict(
+        (
+            await conn.execute(
+                select(conversations.c.assignee_id, func.count())
+                .where(
+                    conversations.c.tenant_id == tenant_id,
+                    conversations.c.status == ConversationStatus.open.value,
+                    conversations.c.assignee_id.is_not(None),
+                )
+                .group_by(conversations.c.assignee_id)
+            )
+        ).all()
+    )
+    agents = [
+        engine.AgentState(
+            id=row.id,
+            online=row.status == AgentStatus.online.value and row.active,
+            capacity=row.capacity if row.capacity is not None else int(default_capacity or 20),
+            load=int(loads.get(row.id, 0)),
+            groups=frozenset(memberships.get(row.id, ())),
+            last_assigned_at=_epoch(row.last_assigned_at),
+        )
+        for row in await conn.execute(
+            select(
+                accounts.c.id,
+                accounts.c.status,
+                accounts.c.active,
+                accounts.c.capacity,
+                accounts.c.last_assigned_at,
+            ).where(accounts.c.tenant_id == tenant_id)
+        )
+    ]
+    groups = {
+        row.id: engine.GroupState(
+            id=row.id,
+            strategy=engine.Strategy(row.strategy),
+            last_agent_days=row.last_agent_days,
+            rr_last_agent_id=row.rr_last_agent_id,
+        )
+        for row in await conn.execute(select(groups_t).where(groups_t.c.tenant_id == tenant_id))
+    }
+    rows = (
+        await conn.execute(
+            select(
+                conversations.c.id,
+                conversations.c.group_id,
+                conversations.c.priority,
+                conversations.c.queued_at,
+                conversations.c.contact_id,
+                conversations.c.target_agent_id,
+            )
+            .where(
+                conversations.c.tenant_id == tenant_id,
+                conversations.c.status == ConversationStatus.open.value,
+                conversations.c.assignee_id.is_(None),
+                conversations.c.group_id.is_not(None),
+            )
+            .order_by(
+                conversations.c.priority.desc(), conversations.c.queued_at, conversations.c.id
+            )
+            .limit(MAX_WAITING)
+        )
+    ).all()
+    previous = await _previous_agents(conn, tenant_id, [r.contact_id for r in rows])
+    waiting = []
+    for r in rows:
+        last_agent, last_at = previous.get(r.contact_id, (None, None))
+        waiting.append(
+            engine.Waiting(
+                id=r.id,
+                group_id=r.group_id,
+                queued_at=_epoch(r.queued_at),
+                priority=r.priority,
+                last_agent_id=last_agent,
+                last_served_at=last_at,
+                target_agent_id=r.target_agent_id,
+            )
+        )
+    return Snapshot(
+        agents=agents, groups=groups, waiting=waiting, contacts={r.id: r.contact_id for r in rows}
+    )
+
+
+async def _previous_agents(
+    conn: AsyncConnection, tenant_id: int, contact_ids: Sequence[int]
+) -> dict[int, tuple[int, float]]:
+    """contact → (the agent of their latest served conversation, when it last moved)."""
+    if not contact_ids:
+        return {}
+    latest: dict[int, tuple[int, float]] = {}
+    rows = await conn.execute(
+        select(
+            conversations.c.contact_id, conversations.c.assignee_id, conversations.c.last_message_at
+        )
+        .where(
+            conversations.c.tenant_id == tenant_id,
+            conversations.c.contact_id.in_(set(contact_ids)),
+            conversations.c.assignee_id.is_not(None),
+        )
+        .order_by(conversations.c.id)
+    )
+    for row in rows:
+        latest[row.contact_id] = (row.assignee_id, _epoch(row.last_message_at))
+    return latest
+
+
+async def apply_assignments(
+    conn: AsyncConnection, tenant_id: int, assignments: Sequence[tuple[int, int]], *, now: Any
+) -> list[Event]:
+    """Assign each (conversation, agent): assignee, an 'assigned' event in the log."""
+    if not assignments:
+        return []
+    ids = sorted(cid for cid, _ in assignments)
+    rows = {
+        row.id: row
+        for row in await conn.execute(
+            select(conversations)
+            .where(conversations.c.id.in_(ids))
+            .order_by(conversations.c.id)
+            .with_for_update()
+        )
+    }
+    new_messages: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
+    for cid, agent_id in assignments:
+        row = rows[cid]
+        seq = row.last_seq + 1
+        new_messages.append(
+            {
+                "tenant_id": tenant_id,
+                "conversation_id": cid,
+                "seq": seq,
+                "sender_type": SenderType.system.value,
+                "sender_id": None,
+                "client_msg_id": None,
+                "content_type": "event",
+                "content": {"type": "event", "event": "assigned", "account_id": agent_id},
+                "created_at": now,
+            }
+        )
+        changes.append({"b_id": cid, "b_agent": agent_id, "b_seq": seq, "b_at": now})
+    inserted = await conn.execute(
+        insert(messages).returning(messages.c.id, sort_by_parameter_order=True), new_messages
+    )
+    message_ids = [r.id for r in inserted]
+    await conn.execute(
+        update(conversations)
+        .where(conversations.c.id == bindparam("b_id"))
+        .values(
+            assignee_id=bindparam("b_agent"),
+            last_seq=bindparam("b_seq"),
+            last_message_at=bindparam("b_at"),
+            assigned_at=bindparam("b_at"),
+            queued_at=None,
+            target_agent_id=None,
+        ),
+        changes,
+    )
+    agent_ids = sorted({a for _, a in assignments})
+    await conn.execute(
+        update(accounts)
+        .where(accounts.c.id == bindparam("b_id"))
+        .values(last_assigned_at=bindparam("b_at")),
+        [{"b_id": a, "b_at": now} for a in agent_ids],
+    )
+    events: list[Event] = []
+    fresh = {
+        row.id: row
+        for row in await conn.execute(select(conversations).where(conversations.c.id.in_(ids)))
+    }
+    for (cid, _agent), row_data, message_id in zip(
+        assignments, new_messages, message_ids, strict=True
+    ):
+        row = fresh[cid]
+        detail = ConversationOut.model_validate(
+            {k: row._mapping[k] for k in ConversationOut.model_fields}
+        )
+        ref = ConversationRef(
+            id=row.id, contact_id=row.contact_id, assignee_id=row.assignee_id, status=detail.status
+        )
+        events.append(
+            MessageCreated(
+                tenant_id=tenant_id, conversation=ref, message=message_out(row_data, message_id)
+            )
+        )
+        events.append(ConversationUpdated(tenant_id=tenant_id, conversation=ref, detail=detail))
+    return events
+
+
+async def route_tenant(db: Database, tenant_id: int) -> PassResult:
+    """One routing pass for a tenant (the caller publishes ``events`` after it returns)."""
+    now = utcnow()
+    async with db.write_connection() as conn:
+        await lock_tenant(conn, tenant_id)
+        snap = await snapshot(conn, tenant_id)
+        decided = engine.plan(snap.agents, snap.groups, snap.waiting, now=time.time())
+        events = await apply_assignments(conn, tenant_id, decided.assignments, now=now)
+        for group_id, agent_id in decided.rr_last.items():
+            await conn.execute(
+                update(groups_t).where(groups_t.c.id == group_id).values(rr_last_agent_id=agent_id)
+            )
+    assigned_ids = {cid for cid, _ in decided.assignments}
+    still_waiting = [w for w in snap.waiting if w.id not in assigned_ids]
+    return PassResult(
+        assigned=decided.assignments,
+        events=events,
+        waiting=still_waiting,
+        contacts=snap.contacts,
+        agents=snap.agents,
+    )
+
+
+async def _lock_conversation(
+    conn: AsyncConnection, principal: Principal, conversation_id: int
+) -> Any:
+    row = (
+        await conn.execute(
+            select(conversations)
+            .where(
+                conversations.c.id == conversation_id,
+                conversations.c.tenant_id == principal.tenant_id,
+            )
+            .with_for_update()
+        )
+    ).first()
+    if row is None or not access.can_see(
+        principal, tenant_id=row.tenant_id, contact_id=row.contact_id, assignee_id=row.assignee_id
+    ):
+        raise NotFound("conversation not found")
+    if row.status != ConversationStatus.open.value:
+        raise Conflict("the conversation is closed", code="conversation_closed")
+    return row
+
+
+async def _agent_with_room(
+    conn: AsyncConnection, tenant_id: int, agent_id: int, *, field: str
+) -> engine.AgentState:
+    snap_agents = {a.id: a for a in (await snapshot(conn, tenant_id)).agents}
+    agent = snap_agents.get(agent_id)
+    if agent is None:
+        raise NotFound("agent not found", field=field)
+    if not agent.online:
+        raise Conflict("the agent is not online", code="agent_not_online", field=field)
+    if agent.load >= agent.capacity:
+        raise Conflict(
+            f"the agent already serves {agent.load} of {agent.capacity}",
+            code="agent_at_capacity",
+            field=field,
+        )
+    return agent
+
+
+async def claim(db: Database, *, principal: Principal, conversation_id: int) -> list[Event]:
+    """An online agent with room takes a waiting conversation (manual groups, the shared
+    pool, or any queue the agent can see)."""
+    if not principal.is_account:
+        raise Forbidden("only agents claim conversations")
+    async with db.write_connection() as conn:
+        await lock_tenant(conn, principal.tenant_id)
+        conv = await _lock_conversation(conn, principal, conversation_id)
+        if conv.assignee_id is not None:
+            raise Conflict(
+                "you already serve this conversation"
+                if conv.assignee_id == principal.id
+                else "another agent serves this conversation",
+                code="already_assigned",
+            )
+        await _agent_with_room(conn, principal.tenant_id, principal.id, field="agent_id")
+        return await apply_assignments(
+            conn, principal.tenant_id, [(conversation_id, principal.id)], now=utcnow()
+        )
+
+
+async def assign(
+    db: Database, *, principal: Principal, conversation_id: int, agent_id: int
+) -> list[Event]:
+    """A supervisor assigns a conversation by hand (to an online agent with room)."""
+    async with db.write_connection() as conn:
+        await lock_tenant(conn, principal.tenant_id)
+        conv = await _lock_conversation(conn, principal, conversation_id)
+        if conv.assignee_id == agent_id:
+            raise Conflict("that agent already serves this conversation", code="already_assigned")
+        await _agent_with_room(conn, principal.tenant_id, agent_id, field="agent_id")
+        now = utcnow()
+        if conv.assignee_id is not None:
+            await conn.execute(
+                update(conversations)
+                .where(conversations.c.id == conversation_id)
+                .values(assignee_id=None)
+            )
+        return await apply_assignments(
+            conn, principal.tenant_id, [(conversation_id, agent_id)], now=now
+        )
+
+
+async def transfer(
+    db: Database,
+    *,
+    principal: Principal,
+    conversation_id: int,
+    agent_id: int | None,
+    group_id: int | None,
+    note: str | None,
+) -> list[Event]:
+    """Hand a conversation to another agent or group, with a note for whoever takes it.
+    It leaves the current agent at once and waits in the target's queue until the target
+    has room (the router assigns it the moment it does)."""
+    if (agent_id is None) == (group_id is None):
+        raise InvalidInput("transfer to an agent_id or a group_id (one of them)")
+    now = utcnow()
+    async with db.write_connection() as conn:
+        await lock_tenant(conn, principal.tenant_id)
+        conv = await _lock_conversation(conn, principal, conversation_id)
+        if (
+            not access.can_write(
+                principal,
+                tenant_id=conv.tenant_id,
+                contact_id=conv.contact_id,
+                assignee_id=conv.assignee_id,
+            )
+            or principal.is_visitor
+        ):
+            raise Forbidden("only the serving agent or a supervisor transfers a conversation")
+        if agent_id is not None:
+            target = await conn.scalar(
+                select(accounts.c.id).where(
+                    accounts.c.id == agent_id,
+                    accounts.c.tenant_id == principal.tenant_id,
+                    accounts.c.active.is_(True),
+                )
+            )
+            if target is None:
+                raise NotFound("agent not found", field="agent_id")
+            if agent_id == conv.assignee_id:
+                raise Conflict(
+                    "that agent already serves this conversation", code="already_assigned"
+                )
+        if group_id is not None:
+            found = await conn.scalar(
+                select(groups_t.c.id).where(
+                    groups_t.c.id == group_id, groups_t.c.tenant_id == principal.tenant_id
+                )
+            )
+            if found is None:
+                raise NotFound("group not found", field="group_id")
+        content: dict[str, Any] = {
+            "type": "event",
+            "event": "transferred",
+            "account_id": principal.id,
+        }
+        if agent_id is not None:
+            content["to_account_id"] = agent_id
+        if group_id is not None:
+            content["to_group_id"] = group_id
+        if note:
+            content["note"] = note
+        row = {
+            "tenant_id": conv.tenant_id,
+            "conversation_id": conv.id,
+            "seq": conv.last_seq + 1,
+            "sender_type": SenderType.system.value,
+            "sender_id": None,
+            "client_msg_id": None,
+            "content_type": "event",
+            "content": content,
+            "created_at": now,
+        }
+        message_id = (
+            await conn.execute(insert(messages).values(**row).returning(messages.c.id))
+        ).scalar_one()
+        await conn.execute(
+            update(conversations)
+            .where(conversations.c.id == conv.id)
+            .values(
+                assignee_id=None,
+                group_id=group_id if group_id is not None else conv.group_id,
+                target_agent_id=agent_id,
+                queued_at=now,
+                assigned_at=None,
+                last_seq=conv.last_seq + 1,
+                last_message_at=now,
+            )
+        )
+        fresh = (
+            await conn.execute(select(conversations).where(conversations.c.id == conv.id))
+        ).one()
+    detail = ConversationOut.model_validate(
+        {k: fresh._mapping[k] for k in ConversationOut.model_fields}
+    )
+    ref = ConversationRef(
+        id=conv.id, contact_id=conv.contact_id, assignee_id=None, status=detail.status
+    )
+    # The previous agent hears of it too: their socket filter no longer matches the new state.
+    previous = ConversationRef(
+        id=conv.id, contact_id=conv.contact_id, assignee_id=conv.assignee_id, status=detail.status
+    )
+    return [
+        MessageCreated(
+            tenant_id=conv.tenant_id,
+            conversation=previous,
+            message=message_out(row, int(message_id)),
+        ),
+        ConversationUpdated(tenant_id=conv.tenant_id, conversation=ref, detail=detail),
+    ]

@@ -1,0 +1,170 @@
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter
+from sqlalchemy import select
+
+from huiliu.accounts.models import Account, Role
+from huiliu.auth.deps import AdminDep, AgentDep, RuntimeDep, SupervisorDep
+from huiliu.conversations.models import Conversation
+from huiliu.conversations.schemas import ConversationOut
+from huiliu.db.base import scoped
+from huiliu.errors import Forbidden
+from huiliu.routing import actions, engine
+from huiliu.routing import service as groups_service
+from huiliu.routing.actions import snapshot
+from huiliu.routing.schemas import (
+    AgentLoad,
+    AssignIn,
+    GroupIn,
+    GroupOut,
+    GroupPatch,
+    QueueEntry,
+    QueueOut,
+    TransferIn,
+)
+from huiliu.runtime import Runtime
+
+router = APIRouter(prefix="/api/v1", tags=["routing"])
+
+
+@router.get("/groups")
+async def list_groups(principal: AgentDep, runtime: RuntimeDep) -> list[GroupOut]:
+    async with runtime.db.read() as session:
+        groups = await groups_service.list_groups(session, tenant_id=principal.tenant_id)
+        return [await groups_service.out(session, g) for g in groups]
+
+
+@router.post("/groups", status_code=201)
+async def create_group(body: GroupIn, principal: AdminDep, runtime: RuntimeDep) -> GroupOut:
+    async with runtime.db.write() as session:
+        group = await groups_service.create(session, tenant_id=principal.tenant_id, data=body)
+        result = await groups_service.out(session, group)
+    runtime.router.kick(principal.tenant_id)
+    return result
+
+
+@router.get("/groups/{group_id}")
+async def get_group(group_id: int, principal: AgentDep, runtime: RuntimeDep) -> GroupOut:
+    async with runtime.db.read() as session:
+        group = await groups_service.get(session, tenant_id=principal.tenant_id, group_id=group_id)
+        return await groups_service.out(session, group)
+
+
+@router.patch("/groups/{group_id}")
+async def update_group(
+    group_id: int, body: GroupPatch, principal: AdminDep, runtime: RuntimeDep
+) -> GroupOut:
+    async with runtime.db.write() as session:
+        group = await groups_service.update_group(
+            session, tenant_id=principal.tenant_id, group_id=group_id, data=body
+        )
+        result = await groups_service.out(session, group)
+    runtime.router.kick(principal.tenant_id)  # new members or a new strategy may free work
+    return result
+
+
+@router.get("/groups/{group_id}/queue")
+async def group_queue(group_id: int, principal: AgentDep, runtime: RuntimeDep) -> QueueOut:
+    """The group's waiting conversations in the order they will be served, and its agents
+    with their status and load. Supervisors see every group; agents their own."""
+    async with runtime.db.read() as session:
+        group = await groups_service.get(session, tenant_id=principal.tenant_id, group_id=group_id)
+        members = await groups_service.member_ids(
+            session, tenant_id=principal.tenant_id, group_id=group.id
+        )
+        if not principal.at_least(Role.supervisor) and principal.id not in members:
+            raise Forbidden("you are not a member of this group")
+        snap = await snapshot(await session.connection(), principal.tenant_id)
+        names = dict(
+            (
+                await session.execute(
+                    scoped(select(Account.id, Account.name), Account, principal.tenant_id)
+                )
+            ).all()
+        )
+        statuses = dict(
+            (
+                await session.execute(
+                    scoped(select(Account.id, Account.status), Account, principal.tenant_id)
+                )
+            ).all()
+        )
+    now = time.time()
+    mine = [w for w in engine.queue_order(snap.waiting) if w.group_id == group.id]
+    entries = [
+        QueueEntry(
+            conversation_id=w.id,
+            contact_id=snap.contacts[w.id],
+            position=n,
+            priority=w.priority,
+            waiting_s=round(now - w.queued_at, 3),
+            target_agent_id=w.target_agent_id,
+        )
+        for n, w in enumerate(mine, start=1)
+    ]
+    agents = [
+        AgentLoad(
+            id=a.id,
+            name=names.get(a.id, ""),
+            status=str(statuses.get(a.id, "offline")),
+            load=a.load,
+            capacity=a.capacity,
+        )
+        for a in snap.agents
+        if a.id in members
+    ]
+    return QueueOut(
+        group_id=group.id,
+        waiting=len(entries),
+        longest_wait_s=max((e.waiting_s for e in entries), default=0.0),
+        entries=entries,
+        agents=agents,
+    )
+
+
+async def _conversation(
+    runtime: Runtime, principal_tenant: int, conversation_id: int
+) -> ConversationOut:
+    async with runtime.db.read() as session:
+        row = (
+            await session.scalars(
+                scoped(select(Conversation), Conversation, principal_tenant).where(
+                    Conversation.id == conversation_id
+                )
+            )
+        ).one()
+        return ConversationOut.model_validate(row)
+
+
+@router.post("/conversations/{conversation_id}/transfer")
+async def transfer(
+    conversation_id: int, body: TransferIn, principal: AgentDep, runtime: RuntimeDep
+) -> ConversationOut:
+    """Hand the conversation to an agent or a group with a note; it waits in the target's
+    queue until the target has room."""
+    events = await actions.transfer(
+        runtime.db,
+        principal=principal,
+        conversation_id=conversation_id,
+        agent_id=body.agent_id,
+        group_id=body.group_id,
+        note=body.note,
+    )
+    await runtime.bus.publish(events)
+    await runtime.router.route_now(principal.tenant_id)
+    return await _conversation(runtime, principal.tenant_id, conversation_id)
+
+
+@router.post("/conversations/{conversation_id}/assign")
+async def assign(
+    conversation_id: int, body: AssignIn, principal: SupervisorDep, runtime: RuntimeDep
+) -> ConversationOut:
+    """A supervisor assigns a conversation by hand."""
+    events = await actions.assign(
+        runtime.db, principal=principal, conversation_id=conversation_id, agent_id=body.agent_id
+    )
+    await runtime.bus.publish(events)
+    runtime.router.kick(principal.tenant_id)  # the previous agent may have room now
+    return await _conversation(runtime, principal.tenant_id, conversation_id)

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from huiliu.db.base import Base, BigId, UTCDateTime, utcnow
+from huiliu.routing.engine import Strategy
+
+
+class Group(Base):
+    """A skill group (business group, department): a queue and the agents who serve it."""
+
+    __tablename__ = "groups"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    strategy: Mapped[Strategy] = mapped_column(
+        Enum(Strategy, native_enum=False, length=16), default=Strategy.least_load
+    )
+    # last_agent: prefer the customer's previous agent if they served them this recently.
+    last_agent_days: Mapped[int] = mapped_column(default=7)
+    # New conversations on any channel enter the default group's queue.
+    is_default: Mapped[bool] = mapped_column(default=False)
+    rr_last_agent_id: Mapped[int | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class GroupMember(Base):
+    __tablename__ = "group_members"
+    __table_args__ = (UniqueConstraint("group_id", "account_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from huiliu.routing.engine import Strategy
+
+
+class GroupIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    strategy: Strategy = Strategy.least_load
+    last_agent_days: int = Field(default=7, ge=0, le=365)
+    is_default: bool = False
+    member_ids: list[int] = Field(default_factory=list, max_length=2000)
+
+
+class GroupPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    strategy: Strategy | None = None
+    last_agent_days: int | None = Field(default=None, ge=0, le=365)
+    is_default: bool | None = None
+    member_ids: list[int] | None = Field(default=None, max_length=2000)
+
+
+class GroupOut(BaseModel):
+    id: int
+    name: str
+    strategy: Strategy
+    last_agent_days: int
+    is_default: bool
+    member_ids: list[int]
+    created_at: datetime
+
+
+class QueueEntry(BaseModel):
+    conversation_id: int
+    contact_id: int
+    position: int
+    priority: int
+    waiting_s: float
+    target_agent_id: int | None
+
+
+class AgentLoad(BaseModel):
+    id: int
+    name: str
+    status: str
+    load: int
+    capacity: int
+
+
+class QueueOut(BaseModel):
+    group_id: int
+    waiting: int
+    longest_wait_s: float
+    entries: list[QueueEntry]
+    agents: list[AgentLoad]
+
+
+class TransferIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    agent_id: int | None = Field(default=None, ge=1)
+    group_id: int | None = Field(default=None, ge=1)
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class AssignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    agent_id: int = Field(ge=1)
+
+
+class CapacityIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    capacity: int | None = Field(ge=1, le=1000, description="None: the tenant's default.")
+
+
+class DefaultCapacityIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    default_capacity: int = Field(ge=1, le=1000)

@@ -1,0 +1,115 @@
+"""Skill groups and their members."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from huiliu.accounts.models import Account
+from huiliu.db.base import scoped
+from huiliu.errors import Conflict, InvalidInput, NotFound
+from huiliu.routing.models import Group, GroupMember
+from huiliu.routing.schemas import GroupIn, GroupOut, GroupPatch
+
+
+async def get(session: AsyncSession, *, tenant_id: int, group_id: int) -> Group:
+    group = (
+        await session.scalars(scoped(select(Group), Group, tenant_id).where(Group.id == group_id))
+    ).first()
+    if group is None:
+        raise NotFound("group not found", field="group_id")
+    return group
+
+
+async def list_groups(session: AsyncSession, *, tenant_id: int) -> list[Group]:
+    return list(await session.scalars(scoped(select(Group), Group, tenant_id).order_by(Group.id)))
+
+
+async def member_ids(session: AsyncSession, *, tenant_id: int, group_id: int) -> list[int]:
+    stmt = scoped(select(GroupMember.account_id), GroupMember, tenant_id).where(
+        GroupMember.group_id == group_id
+    )
+    return sorted(await session.scalars(stmt))
+
+
+async def out(session: AsyncSession, group: Group) -> GroupOut:
+    return GroupOut(
+        id=group.id,
+        name=group.name,
+        strategy=group.strategy,
+        last_agent_days=group.last_agent_days,
+        is_default=group.is_default,
+        member_ids=await member_ids(session, tenant_id=group.tenant_id, group_id=group.id),
+        created_at=group.created_at,
+    )
+
+
+async def _check_accounts(session: AsyncSession, tenant_id: int, ids: list[int]) -> None:
+    wanted = set(ids)
+    found = set(
+        await session.scalars(
+            scoped(select(Account.id), Account, tenant_id).where(Account.id.in_(wanted))
+        )
+    )
+    missing = sorted(wanted - found)
+    if missing:
+        raise InvalidInput(f"no such account: {', '.join(map(str, missing))}", field="member_ids")
+
+
+async def _set_members(session: AsyncSession, group: Group, ids: list[int]) -> None:
+    await _check_accounts(session, group.tenant_id, ids)
+    await session.execute(delete(GroupMember).where(GroupMember.group_id == group.id))
+    for account_id in sorted(set(ids)):
+        session.add(
+            GroupMember(tenant_id=group.tenant_id, group_id=group.id, account_id=account_id)
+        )
+    await session.flush()
+
+
+async def _only_default(session: AsyncSession, group: Group) -> None:
+    await session.execute(
+        update(Group)
+        .where(Group.tenant_id == group.tenant_id, Group.id != group.id)
+        .values(is_default=False)
+    )
+
+
+async def create(session: AsyncSession, *, tenant_id: int, data: GroupIn) -> Group:
+    group = Group(
+        tenant_id=tenant_id,
+        name=data.name,
+        strategy=data.strategy,
+        last_agent_days=data.last_agent_days,
+        is_default=data.is_default,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(group)
+            await session.flush()
+    except IntegrityError:
+        raise Conflict(f"a group named {data.name!r} exists", field="name") from None
+    if data.is_default:
+        await _only_default(session, group)
+    await _set_members(session, group, data.member_ids)
+    return group
+
+
+async def update_group(
+    session: AsyncSession, *, tenant_id: int, group_id: int, data: GroupPatch
+) -> Group:
+    group = await get(session, tenant_id=tenant_id, group_id=group_id)
+    for field in ("name", "strategy", "last_agent_days", "is_default"):
+        value = getattr(data, field)
+        if value is not None:
+            setattr(group, field, value)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        raise Conflict(f"a group named {data.name!r} exists", field="name") from None
+    if data.is_default:
+        await _only_default(session, group)
+    if data.member_ids is not None:
+        await _set_members(session, group, data.member_ids)
+    return group
