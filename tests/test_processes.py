@@ -198,3 +198,164 @@ async def test_kill_9_loses_no_acknowledged_message(
         if str(m["client_msg_id"]).startswith("k-") and m["client_msg_id"] != "k-start"
     ]
     assert sent_order == sorted(sent_order)
+
+
+async def _queue_conversations(db: Database, world: World, group_id: int, count: int) -> list[int]:
+    """``count`` customers, each with a conversation waiting in the group's queue."""
+    from sqlalchemy import insert
+
+    from huiliu.contacts.models import Contact
+    from huiliu.conversations.models import Conversation, Message
+    from huiliu.db.base import utcnow
+
+    now = utcnow()
+    async with db.write_connection() as conn:
+        contact_ids = [
+            r.id
+            for r in await conn.execute(
+                insert(Contact).returning(Contact.id, sort_by_parameter_order=True),
+                [
+                    {
+                        "tenant_id": world.tenant_id,
+                        "attributes": {},
+                        "verified": False,
+                        "created_at": now,
+                    }
+                ]
+                * count,
+            )
+        ]
+        conv_ids = [
+            r.id
+            for r in await conn.execute(
+                insert(Conversation).returning(Conversation.id, sort_by_parameter_order=True),
+                [
+                    {
+                        "tenant_id": world.tenant_id,
+                        "contact_id": cid,
+                        "channel": "web",
+                        "status": "open",
+                        "group_id": group_id,
+                        "queued_at": now,
+                        "priority": 0,
+                        "last_seq": 1,
+                        "created_at": now,
+                        "last_message_at": now,
+                    }
+                    for cid in contact_ids
+                ],
+            )
+        ]
+        await conn.execute(
+            insert(Message),
+            [
+                {
+                    "tenant_id": world.tenant_id,
+                    "conversation_id": conv,
+                    "seq": 1,
+                    "sender_type": "system",
+                    "content_type": "event",
+                    "content": {"type": "event", "event": "opened"},
+                    "created_at": now,
+                }
+                for conv in conv_ids
+            ],
+        )
+    return conv_ids
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_two_processes_racing_to_route_never_double_assign_or_overfill(
+    backend: Backend, servers: StartServer
+) -> None:
+    from sqlalchemy import func, select
+
+    from huiliu.conversations.models import Conversation, Message
+    from huiliu.routing.engine import Strategy
+    from huiliu.routing.schemas import GroupIn
+    from huiliu.routing.service import create as create_group
+
+    db = Database(backend.database_url)
+    try:
+        world = await make_world(db, TEST_SECRET, agents=20, online=False)
+        async with db.write() as session:
+            group = await create_group(
+                session,
+                tenant_id=world.tenant_id,
+                data=GroupIn(
+                    name="大促",
+                    strategy=Strategy.least_load,
+                    member_ids=[a.id for a in world.agents],
+                ),
+            )
+            group_id = group.id
+        conv_ids = await _queue_conversations(db, world, group_id, 500)
+        loop = asyncio.get_running_loop()
+        a, b = await loop.run_in_executor(None, servers), await loop.run_in_executor(None, servers)
+
+        # Every agent comes online through one node or the other, all at once: each status
+        # change kicks a routing pass on the node that took it.
+        async with (
+            httpx.AsyncClient(base_url=a.base_url) as ha,
+            httpx.AsyncClient(base_url=b.base_url) as hb,
+        ):
+            replies = await asyncio.gather(
+                *(
+                    (ha if n % 2 else hb).put(
+                        "/api/v1/me/status", json={"status": "online"}, headers=bearer(agent.token)
+                    )
+                    for n, agent in enumerate(world.agents)
+                )
+            )
+            assert all(r.status_code == 200 for r in replies)
+
+        deadline = loop.time() + 30
+        while True:
+            async with db.read() as session:
+                assigned = await session.scalar(
+                    select(func.count()).where(
+                        Conversation.id.in_(conv_ids), Conversation.assignee_id.is_not(None)
+                    )
+                )
+            if assigned == 400 or loop.time() > deadline:
+                break
+            await asyncio.sleep(0.2)
+        assert assigned == 400  # 20 agents × capacity 20; the other 100 keep waiting
+
+        async with db.read() as session:
+            loads = dict(
+                (
+                    await session.execute(
+                        select(Conversation.assignee_id, func.count())
+                        .where(Conversation.id.in_(conv_ids), Conversation.assignee_id.is_not(None))
+                        .group_by(Conversation.assignee_id)
+                    )
+                ).all()
+            )
+            events = dict(
+                (
+                    await session.execute(
+                        select(Message.conversation_id, func.count())
+                        .where(
+                            Message.conversation_id.in_(conv_ids),
+                            Message.content_type == "event",
+                            Message.seq > 1,
+                        )
+                        .group_by(Message.conversation_id)
+                    )
+                ).all()
+            )
+            seqs = (
+                await session.execute(
+                    select(Conversation.id, Conversation.last_seq, func.count(Message.id))
+                    .join(Message, Message.conversation_id == Conversation.id)
+                    .where(Conversation.id.in_(conv_ids))
+                    .group_by(Conversation.id, Conversation.last_seq)
+                )
+            ).all()
+        assert sorted(loads.values()) == [20] * 20  # nobody over capacity, everybody full
+        assert set(events.values()) == {1}  # one 'assigned' event per routed conversation
+        assert len(events) == 400
+        assert all(last == count for _cid, last, count in seqs)  # seq gap-free
+    finally:
+        await db.dispose()
