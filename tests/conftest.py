@@ -51,6 +51,7 @@ def make_settings(backend: Backend, **overrides: object) -> Settings:
         "redis_channel": backend.redis_channel,
         "secret_key": TEST_SECRET,
         "data_dir": Path(tempfile.gettempdir()) / "huiliu-test-data",
+        "routing_sweep_s": 0.2,
         **overrides,
     }
     return Settings(**values)  # type: ignore[arg-type]

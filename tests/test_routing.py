@@ -3,11 +3,14 @@ assignment, claims, transfers and hand assignment."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from typing import Any
 
 import httpx
 
+from huiliu.db import Database
+from huiliu.tenants.service import identity_signature
 from tests.clients import Connect, Socket, bearer, widget_session
 from tests.factories import World
 
@@ -317,3 +320,141 @@ async def test_bad_routing_input_is_refused_and_changes_nothing(
     assert r.status_code == 403
     groups = (await http.get("/api/v1/groups", headers=admin)).json()
     assert [g["id"] for g in groups] == [group["id"]]
+
+
+async def backdate(db: Database, cid: int, **columns: float) -> None:
+    """Move a conversation's timestamps into the past by the given seconds."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from huiliu.conversations.models import Conversation
+    from huiliu.db.base import utcnow
+
+    values = {name: utcnow() - timedelta(seconds=ago) for name, ago in columns.items()}
+    async with db.write() as session:
+        await session.execute(update(Conversation).where(Conversation.id == cid).values(**values))
+
+
+async def set_routing(http: httpx.AsyncClient, world: World, **settings: Any) -> dict[str, Any]:
+    r = await http.put("/api/v1/tenant/routing", json=settings, headers=bearer(world.admin.token))
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+async def test_unanswered_conversation_moves_to_another_agent(
+    http: httpx.AsyncClient, connect: Connect, world: World, db: Database
+) -> None:
+    await set_routing(http, world, reply_timeout_s=60)
+    await make_group(http, world, members=[a.id for a in world.agents])
+    visitor, cid, _ = await arrive(http, connect, world)
+    first = await assigned_to(visitor, cid)
+    await backdate(db, cid, assigned_at=61)
+    second = await assigned_to(visitor, cid)
+    assert second != first
+    page = await http.get(
+        f"/api/v1/conversations/{cid}/messages", headers=bearer(world.supervisor.token)
+    )
+    moved = [
+        m["content"] for m in page.json()["messages"] if m["content"].get("event") == "transferred"
+    ]
+    assert moved[0]["reason"] == "no reply within 60 s"
+
+
+async def test_answered_conversation_stays_with_its_agent(
+    http: httpx.AsyncClient, connect: Connect, world: World, db: Database
+) -> None:
+    await set_routing(http, world, reply_timeout_s=60)
+    await make_group(http, world, members=[a.id for a in world.agents])
+    visitor, cid, _ = await arrive(http, connect, world)
+    agent_id = await assigned_to(visitor, cid)
+    agent = next(a for a in world.agents if a.id == agent_id)
+    sock = await connect("agent", agent.token)
+    assert (await sock.send_text("您好", "reply-1", conversation_id=cid))["type"] == "ack"
+    await backdate(db, cid, assigned_at=120, last_agent_message_at=100)
+    await asyncio.sleep(0.8)  # several sweeps
+    conv = (await http.get(f"/api/v1/conversations/{cid}", headers=bearer(agent.token))).json()
+    assert conv["assignee_id"] == agent_id
+
+
+async def test_idle_conversation_is_closed_with_a_system_message(
+    http: httpx.AsyncClient, connect: Connect, world: World, db: Database
+) -> None:
+    await set_routing(http, world, idle_close_s=600)
+    await make_group(http, world, members=[a.id for a in world.agents])
+    visitor, cid, _ = await arrive(http, connect, world)
+    await assigned_to(visitor, cid)
+    await backdate(db, cid, last_message_at=601)
+    while True:
+        message = (await visitor.recv_type("message.new"))["message"]
+        if message["content"].get("event") == "closed":
+            break
+    assert message["content"]["reason"] == "idle for 10 min"
+    updated = await visitor.recv_type("conversation.updated")
+    while updated["conversation"]["last_seq"] < message["seq"]:
+        updated = await visitor.recv_type("conversation.updated")
+    assert updated["conversation"]["status"] == "closed"
+
+
+async def test_long_wait_offers_to_leave_a_message_once(
+    http: httpx.AsyncClient, connect: Connect, world: World, db: Database
+) -> None:
+    await set_routing(http, world, max_queue_wait_s=30)
+    await make_group(http, world, members=[world.agents[0].id], strategy="manual")
+    visitor, cid, _ = await arrive(http, connect, world)
+    await backdate(db, cid, queued_at=31)
+    while True:
+        message = (await visitor.recv_type("message.new"))["message"]
+        if message["content"]["type"] == "menu":
+            break
+    assert [b["id"] for b in message["content"]["buttons"]] == ["keep_waiting", "leave_message"]
+    await asyncio.sleep(0.8)
+    again = [f for f in await visitor.silent(0.2) if f["type"] == "message.new"]
+    assert again == []
+
+
+async def test_vip_customers_and_priority_channels_jump_the_queue(
+    http: httpx.AsyncClient, connect: Connect, world: World
+) -> None:
+    await set_routing(
+        http,
+        world,
+        priority_rules=[{"attribute": "level", "equals": "vip", "priority": 10}],
+    )
+    group = await make_group(http, world, members=[world.agents[0].id], strategy="manual")
+    _v1, c1, _ = await arrive(http, connect, world)
+    sig = identity_signature(world.identity_secret, "vip-7")
+    vip, c2, _ = await arrive(
+        http,
+        connect,
+        world,
+        identity={"user_id": "vip-7", "signature": sig, "attributes": {"level": "vip"}},
+    )
+    assert (await vip.recv_type("queue.position"))["position"] == 1
+    queue = (
+        await http.get(
+            f"/api/v1/groups/{group['id']}/queue", headers=bearer(world.supervisor.token)
+        )
+    ).json()
+    assert [e["conversation_id"] for e in queue["entries"]] == [c2, c1]
+    assert [e["priority"] for e in queue["entries"]] == [10, 0]
+
+
+async def test_routing_settings_are_validated(http: httpx.AsyncClient, world: World) -> None:
+    admin = bearer(world.admin.token)
+    for bad in (
+        {"reply_timeout_s": 1},
+        {"offline_policy": "vanish"},
+        {"priority_rules": [{"priority": 5}]},
+        {"priority_rules": [{"attribute": "level", "priority": 5}]},
+        {"priority_rules": [{"attribute": "level", "channel": "web", "equals": 1, "priority": 5}]},
+        {"unknown": 1},
+    ):
+        r = await http.put("/api/v1/tenant/routing", json=bad, headers=admin)
+        assert r.status_code == 422, (bad, r.text)
+    assert (await http.get("/api/v1/tenant/routing", headers=admin)).json()[
+        "reply_timeout_s"
+    ] is None
+    r = await http.put("/api/v1/tenant/routing", json={}, headers=bearer(world.supervisor.token))
+    assert r.status_code == 403

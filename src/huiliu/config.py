@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     writer_batch_size: int = Field(
         default=256, ge=1, description="Most messages stored in one transaction (group commit)."
     )
+    routing_sweep_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="How often each process enforces routing timeouts and re-routes waiting work.",
+    )
     sqlite_synchronous: str = Field(
         default="FULL",
         description="SQLite synchronous pragma: FULL (survives power loss) "

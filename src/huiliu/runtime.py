@@ -34,7 +34,7 @@ class Runtime:
             settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous
         )
         bus = create_bus(settings.redis_url, channel=settings.redis_channel)
-        router = Router(db, bus)
+        router = Router(db, bus, sweep_s=settings.routing_sweep_s)
         return cls(
             settings=settings,
             secret_key=settings.resolved_secret_key,

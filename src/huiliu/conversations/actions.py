@@ -48,9 +48,12 @@ async def _lock(conn: AsyncConnection, principal: Principal, conversation_id: in
     return row
 
 
-async def _append_event(
+async def append_event(
     conn: AsyncConnection, conv: Any, content: dict[str, Any], now: Any
 ) -> tuple[dict[str, Any], int]:
+    """Store a system message (an event, or a menu the system offers) after the locked row
+    ``conv``'s last seq. The caller moves the
+    conversation's ``last_seq`` (with whatever else changes) in the same transaction."""
     row = {
         "tenant_id": conv.tenant_id,
         "conversation_id": conv.id,
@@ -58,7 +61,7 @@ async def _append_event(
         "sender_type": SenderType.system.value,
         "sender_id": None,
         "client_msg_id": None,
-        "content_type": "event",
+        "content_type": content["type"],
         "content": content,
         "created_at": now,
     }
@@ -68,9 +71,11 @@ async def _append_event(
     return row, int(message_id)
 
 
-async def _changed(
+async def changed_events(
     conn: AsyncConnection, conversation_id: int, event_row: dict[str, Any], message_id: int
 ) -> tuple[ConversationOut, list[Event]]:
+    """The conversation as it now stands, and the events announcing the message and the
+    change (published by the caller after commit)."""
     row = (
         await conn.execute(select(conversations).where(conversations.c.id == conversation_id))
     ).one()
@@ -109,7 +114,7 @@ async def close(
             content["account_id"] = principal.id
         if reason:
             content["reason"] = reason
-        event_row, message_id = await _append_event(conn, conv, content, now)
+        event_row, message_id = await append_event(conn, conv, content, now)
         await conn.execute(
             update(conversations)
             .where(conversations.c.id == conv.id)
@@ -120,7 +125,7 @@ async def close(
                 last_message_at=now,
             )
         )
-        detail, events = await _changed(conn, conv.id, event_row, message_id)
+        detail, events = await changed_events(conn, conv.id, event_row, message_id)
     await bus.publish(events)
     return detail
 

@@ -56,6 +56,12 @@ class Conversation(Base):
     # Transferred to one agent who had no room: waits for that agent only.
     target_agent_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), default=None)
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # The agent's latest message: a conversation assigned but unanswered too long moves on.
+    last_agent_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # The agent who let it time out: the router offers it to someone else.
+    excluded_agent_id: Mapped[int | None] = mapped_column(default=None)
+    # When the customer was offered to leave a message after waiting too long.
+    wait_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     # The seq of the newest message; the next message takes last_seq + 1 in its transaction.
     last_seq: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -20,26 +20,31 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, insert, select, update
+from sqlalchemy import Boolean, Table, and_, bindparam, case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from huiliu import metrics
 from huiliu.auth.principal import Principal
 from huiliu.bus.events import Event, MessageCreated
+from huiliu.contacts.models import Contact
 from huiliu.conversations import access
 from huiliu.conversations.models import Conversation, ConversationStatus, Message, SenderType
 from huiliu.conversations.schemas import Ack, ConversationRef, MessageOut, Sender
 from huiliu.db import Database
-from huiliu.db.base import utcnow
+from huiliu.db.base import UTCDateTime, utcnow
 from huiliu.errors import AppError, Conflict, Forbidden, NotFound
 from huiliu.routing.models import Group
+from huiliu.routing.settings import RoutingSettings
+from huiliu.tenants.models import Tenant
 
 log = logging.getLogger(__name__)
 
 conversations = cast(Table, Conversation.__table__)
 messages = cast(Table, Message.__table__)
 groups = cast(Table, Group.__table__)
+tenants = cast(Table, Tenant.__table__)
+contacts = cast(Table, Contact.__table__)
 
 
 @dataclass(slots=True)
@@ -58,6 +63,7 @@ class _ConvState:
     tenant_id: int
     last_seq: int
     touched: bool = False
+    agent_wrote: bool = False
 
 
 @dataclass(slots=True, frozen=True)
@@ -287,6 +293,7 @@ class MessageWriter:
                     continue
                 state.last_seq += 1
                 state.touched = True
+                state.agent_wrote = state.agent_wrote or sender_type is SenderType.agent
                 if request.client_msg_id is not None:
                     pending_dupes[(cid, sender_type.value, p.id, request.client_msg_id)] = len(
                         new_rows
@@ -314,14 +321,24 @@ class MessageWriter:
                 )
                 message_ids = [row.id for row in inserted]
                 touched = [
-                    {"b_id": cid, "b_seq": s.last_seq, "b_at": now}
+                    {"b_id": cid, "b_seq": s.last_seq, "b_at": now, "b_agent": s.agent_wrote}
                     for cid, s in states.items()
                     if s.touched
                 ]
                 await conn.execute(
                     update(conversations)
                     .where(conversations.c.id == bindparam("b_id"))
-                    .values(last_seq=bindparam("b_seq"), last_message_at=bindparam("b_at")),
+                    .values(
+                        last_seq=bindparam("b_seq"),
+                        last_message_at=bindparam("b_at", type_=UTCDateTime()),
+                        last_agent_message_at=case(
+                            (
+                                bindparam("b_agent", type_=Boolean()),
+                                bindparam("b_at", type_=UTCDateTime()),
+                            ),
+                            else_=conversations.c.last_agent_message_at,
+                        ),
+                    ),
                     touched,
                 )
         # Committed: build the acks and the events.
@@ -397,11 +414,21 @@ async def _open_conversation(
     )
     if found is not None:
         return int(found), None
-    # A new conversation waits in the tenant's default group, if it has one.
+    # A new conversation waits in the tenant's default group, if it has one, with the
+    # priority the tenant's rules give this customer and channel.
     group_id = await conn.scalar(
         select(groups.c.id).where(
             groups.c.tenant_id == principal.tenant_id, groups.c.is_default.is_(True)
         )
+    )
+    routing = await conn.scalar(
+        select(tenants.c.routing).where(tenants.c.id == principal.tenant_id)
+    )
+    attributes = await conn.scalar(
+        select(contacts.c.attributes).where(contacts.c.id == principal.id)
+    )
+    priority = RoutingSettings.model_validate(routing or {}).priority_for(
+        channel=channel, attributes=attributes or {}
     )
     try:
         async with conn.begin_nested():
@@ -413,6 +440,7 @@ async def _open_conversation(
                     channel=channel,
                     status=ConversationStatus.open.value,
                     group_id=group_id,
+                    priority=priority,
                     queued_at=now if group_id is not None else None,
                     last_seq=1,
                     created_at=now,

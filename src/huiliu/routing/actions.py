@@ -20,6 +20,7 @@ from huiliu.accounts.models import Account, AgentStatus
 from huiliu.auth.principal import Principal
 from huiliu.bus.events import ConversationUpdated, Event, MessageCreated
 from huiliu.conversations import access
+from huiliu.conversations.actions import append_event, changed_events
 from huiliu.conversations.models import Conversation, ConversationStatus, Message, SenderType
 from huiliu.conversations.schemas import ConversationOut, ConversationRef
 from huiliu.conversations.writer import message_out
@@ -130,6 +131,7 @@ async def snapshot(conn: AsyncConnection, tenant_id: int) -> Snapshot:
                 conversations.c.queued_at,
                 conversations.c.contact_id,
                 conversations.c.target_agent_id,
+                conversations.c.excluded_agent_id,
             )
             .where(
                 conversations.c.tenant_id == tenant_id,
@@ -156,6 +158,7 @@ async def snapshot(conn: AsyncConnection, tenant_id: int) -> Snapshot:
                 last_agent_id=last_agent,
                 last_served_at=last_at,
                 target_agent_id=r.target_agent_id,
+                excluded_agent_id=r.excluded_agent_id,
             )
         )
     return Snapshot(
@@ -235,6 +238,8 @@ async def apply_assignments(
             assigned_at=bindparam("b_at"),
             queued_at=None,
             target_agent_id=None,
+            excluded_agent_id=None,
+            wait_notice_at=None,
         ),
         changes,
     )
@@ -389,18 +394,17 @@ async def transfer(
     has room (the router assigns it the moment it does)."""
     if (agent_id is None) == (group_id is None):
         raise InvalidInput("transfer to an agent_id or a group_id (one of them)")
+    if principal.is_visitor:
+        raise Forbidden("only the serving agent or a supervisor transfers a conversation")
     now = utcnow()
     async with db.write_connection() as conn:
         await lock_tenant(conn, principal.tenant_id)
         conv = await _lock_conversation(conn, principal, conversation_id)
-        if (
-            not access.can_write(
-                principal,
-                tenant_id=conv.tenant_id,
-                contact_id=conv.contact_id,
-                assignee_id=conv.assignee_id,
-            )
-            or principal.is_visitor
+        if not access.can_write(
+            principal,
+            tenant_id=conv.tenant_id,
+            contact_id=conv.contact_id,
+            assignee_id=conv.assignee_id,
         ):
             raise Forbidden("only the serving agent or a supervisor transfers a conversation")
         if agent_id is not None:
@@ -436,20 +440,7 @@ async def transfer(
             content["to_group_id"] = group_id
         if note:
             content["note"] = note
-        row = {
-            "tenant_id": conv.tenant_id,
-            "conversation_id": conv.id,
-            "seq": conv.last_seq + 1,
-            "sender_type": SenderType.system.value,
-            "sender_id": None,
-            "client_msg_id": None,
-            "content_type": "event",
-            "content": content,
-            "created_at": now,
-        }
-        message_id = (
-            await conn.execute(insert(messages).values(**row).returning(messages.c.id))
-        ).scalar_one()
+        event_row, message_id = await append_event(conn, conv, content, now)
         await conn.execute(
             update(conversations)
             .where(conversations.c.id == conv.id)
@@ -457,30 +448,13 @@ async def transfer(
                 assignee_id=None,
                 group_id=group_id if group_id is not None else conv.group_id,
                 target_agent_id=agent_id,
+                excluded_agent_id=None,
                 queued_at=now,
                 assigned_at=None,
                 last_seq=conv.last_seq + 1,
                 last_message_at=now,
             )
         )
-        fresh = (
-            await conn.execute(select(conversations).where(conversations.c.id == conv.id))
-        ).one()
-    detail = ConversationOut.model_validate(
-        {k: fresh._mapping[k] for k in ConversationOut.model_fields}
-    )
-    ref = ConversationRef(
-        id=conv.id, contact_id=conv.contact_id, assignee_id=None, status=detail.status
-    )
-    # The previous agent hears of it too: their socket filter no longer matches the new state.
-    previous = ConversationRef(
-        id=conv.id, contact_id=conv.contact_id, assignee_id=conv.assignee_id, status=detail.status
-    )
-    return [
-        MessageCreated(
-            tenant_id=conv.tenant_id,
-            conversation=previous,
-            message=message_out(row, int(message_id)),
-        ),
-        ConversationUpdated(tenant_id=conv.tenant_id, conversation=ref, detail=detail),
-    ]
+        # Unassigned now: every agent (the previous one included) may see the event.
+        _detail, events = await changed_events(conn, conv.id, event_row, message_id)
+    return events

@@ -24,9 +24,31 @@ from huiliu.routing.schemas import (
     QueueOut,
     TransferIn,
 )
+from huiliu.routing.settings import RoutingSettings
 from huiliu.runtime import Runtime
+from huiliu.tenants import service as tenants_service
 
 router = APIRouter(prefix="/api/v1", tags=["routing"])
+
+
+@router.get("/tenant/routing")
+async def get_routing_settings(principal: SupervisorDep, runtime: RuntimeDep) -> RoutingSettings:
+    async with runtime.db.read() as session:
+        tenant = await tenants_service.get(session, tenant_id=principal.tenant_id)
+    return RoutingSettings.model_validate(tenant.routing or {})
+
+
+@router.put("/tenant/routing")
+async def set_routing_settings(
+    body: RoutingSettings, principal: AdminDep, runtime: RuntimeDep
+) -> RoutingSettings:
+    """Priority rules, reply timeout, offline policy, presence grace, idle auto-close and the
+    longest queue wait before a customer is offered to leave a message."""
+    async with runtime.db.write() as session:
+        tenant = await tenants_service.get(session, tenant_id=principal.tenant_id)
+        tenant.routing = body.model_dump(mode="json")
+    runtime.router.kick(principal.tenant_id)
+    return body
 
 
 @router.get("/groups")

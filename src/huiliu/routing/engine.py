@@ -54,6 +54,7 @@ class Waiting:
     last_agent_id: int | None = None  # who served this customer last …
     last_served_at: float | None = None  # … and when
     target_agent_id: int | None = None  # transferred to this agent, waiting for their room
+    excluded_agent_id: int | None = None  # let it time out: someone else, please
 
 
 @dataclass
@@ -101,7 +102,7 @@ def is_eligible(agent: AgentState, item: Waiting) -> bool:
         return False
     if item.target_agent_id is not None:
         return agent.id == item.target_agent_id
-    return item.group_id in agent.groups
+    return item.group_id in agent.groups and agent.id != item.excluded_agent_id
 
 
 def _choose(

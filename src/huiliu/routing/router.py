@@ -22,18 +22,24 @@ from huiliu.bus.events import Event, QueuePositionChanged
 from huiliu.conversations.models import Conversation, ConversationStatus
 from huiliu.conversations.schemas import ConversationRef
 from huiliu.db import Database
+from huiliu.db.base import utcnow
 from huiliu.routing import engine
 from huiliu.routing.actions import PassResult, route_tenant
+from huiliu.routing.settings import RoutingSettings
+from huiliu.routing.timeouts import enforce
+from huiliu.tenants.models import Tenant
 
 log = logging.getLogger(__name__)
 conversations: Table = Conversation.__table__  # type: ignore[assignment]
+tenants: Table = Tenant.__table__  # type: ignore[assignment]
 
 DEFAULT_HANDLE_S = 180.0  # until a group has closed conversations to learn from
 SWEEP_S = 5.0
 
 
 class Router:
-    def __init__(self, db: Database, bus: Bus) -> None:
+    def __init__(self, db: Database, bus: Bus, *, sweep_s: float = SWEEP_S) -> None:
+        self.sweep_s = sweep_s
         self._db = db
         self._bus = bus
         self._dirty: set[int] = set()
@@ -87,22 +93,38 @@ class Router:
 
     async def _sweep(self) -> None:
         while True:
-            await asyncio.sleep(SWEEP_S)
+            await asyncio.sleep(self.sweep_s)
             try:
-                async with self._db.read() as session:
-                    rows = await session.execute(
-                        select(conversations.c.tenant_id)
-                        .where(
-                            conversations.c.status == ConversationStatus.open.value,
-                            conversations.c.assignee_id.is_(None),
-                            conversations.c.queued_at.is_not(None),
-                        )
-                        .distinct()
-                    )
-                    for (tenant_id,) in rows:
-                        self.kick(tenant_id)
+                await self.sweep_once()
             except Exception:
                 log.exception("routing sweep failed")
+
+    async def sweep_once(self) -> None:
+        """Enforce every tenant's timeouts, and route every tenant with waiting work."""
+        async with self._db.read() as session:
+            waiting = set(
+                await session.scalars(
+                    select(conversations.c.tenant_id)
+                    .where(
+                        conversations.c.status == ConversationStatus.open.value,
+                        conversations.c.assignee_id.is_(None),
+                        conversations.c.queued_at.is_not(None),
+                    )
+                    .distinct()
+                )
+            )
+            configured = (await session.execute(select(tenants.c.id, tenants.c.routing))).all()
+        for tenant_id, raw in configured:
+            settings = RoutingSettings.model_validate(raw or {})
+            if not settings.has_timeouts:
+                continue
+            events, requeued = await enforce(self._db, tenant_id, settings, now=utcnow())
+            if events:
+                await self._bus.publish(events)
+            if requeued:
+                waiting.add(tenant_id)
+        for tenant_id in waiting:
+            self.kick(tenant_id)
 
     async def _publish(self, tenant_id: int, result: PassResult) -> None:
         events: list[Event] = list(result.events)

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from huiliu.db.base import Base, BigId, UTCDateTime, utcnow
+from huiliu.db.base import Base, BigId, Json, UTCDateTime, utcnow
 
 
 class Tenant(Base):
@@ -21,6 +22,8 @@ class Tenant(Base):
     identity_secret: Mapped[str] = mapped_column(String(128))
     # How many conversations an agent serves at once unless their account says otherwise.
     default_capacity: Mapped[int] = mapped_column(default=20, server_default="20")
+    # routing.settings.RoutingSettings as JSON.
+    routing: Mapped[dict[str, Any]] = mapped_column(Json, default=dict, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
