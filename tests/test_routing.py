@@ -458,3 +458,42 @@ async def test_routing_settings_are_validated(http: httpx.AsyncClient, world: Wo
     ] is None
     r = await http.put("/api/v1/tenant/routing", json={}, headers=bearer(world.supervisor.token))
     assert r.status_code == 403
+
+
+async def test_agent_whose_sockets_are_gone_goes_offline_and_work_is_requeued(
+    http: httpx.AsyncClient, connect: Connect, world: World
+) -> None:
+    await set_routing(http, world, presence_grace_s=1, offline_policy="requeue")
+    a, b = world.agents
+    await http.put("/api/v1/me/status", json={"status": "away"}, headers=bearer(b.token))
+    await make_group(http, world, members=[a.id, b.id])
+    sock = await connect("agent", a.token)
+    second = await connect("agent", a.token)
+    visitor, cid, _ = await arrive(http, connect, world)
+    assert await assigned_to(visitor, cid) == a.id
+    await sock.close()
+    await asyncio.sleep(1.3)
+    me = (await http.get("/api/v1/me", headers=bearer(a.token))).json()
+    assert me["status"] == "online"  # one socket is still open
+    await second.close()
+    await http.put("/api/v1/me/status", json={"status": "online"}, headers=bearer(b.token))
+    assert await assigned_to(visitor, cid, timeout=5) == b.id
+    me = (await http.get("/api/v1/me", headers=bearer(a.token))).json()
+    assert me["status"] == "offline"
+
+
+async def test_keep_policy_leaves_conversations_with_the_offline_agent(
+    http: httpx.AsyncClient, connect: Connect, world: World
+) -> None:
+    await set_routing(http, world, presence_grace_s=1)
+    a = world.agents[0]
+    await make_group(http, world, members=[a.id])
+    sock = await connect("agent", a.token)
+    visitor, cid, _ = await arrive(http, connect, world)
+    assert await assigned_to(visitor, cid) == a.id
+    await sock.close()
+    await asyncio.sleep(1.5)
+    me = (await http.get("/api/v1/me", headers=bearer(a.token))).json()
+    assert me["status"] == "offline"
+    conv = (await http.get(f"/api/v1/conversations/{cid}", headers=bearer(a.token))).json()
+    assert conv["assignee_id"] == a.id

@@ -15,7 +15,11 @@ from huiliu.conversations.writer import MessageWriter, message_out
 from huiliu.db import Database
 from huiliu.errors import NotFound
 from huiliu.realtime.hub import Hub
+from huiliu.realtime.presence import MemoryPresence, Presence, RedisPresence
+from huiliu.routing import actions as routing_actions
 from huiliu.routing.router import Router
+from huiliu.routing.settings import RoutingSettings
+from huiliu.tenants import service as tenants_service
 
 
 @dataclass
@@ -27,6 +31,7 @@ class Runtime:
     writer: MessageWriter
     hub: Hub
     router: Router
+    presence: Presence
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
@@ -35,7 +40,19 @@ class Runtime:
         )
         bus = create_bus(settings.redis_url, channel=settings.redis_channel)
         router = Router(db, bus, sweep_s=settings.routing_sweep_s)
-        return cls(
+        runtime: Runtime
+        if settings.redis_url:
+            presence: Presence = RedisPresence(
+                settings.redis_url,
+                settings.redis_channel,
+                lambda t, a: runtime.agent_gone(t, a),
+                lambda t: runtime.presence_grace(t),
+            )
+        else:
+            presence = MemoryPresence(
+                lambda t, a: runtime.agent_gone(t, a), lambda t: runtime.presence_grace(t)
+            )
+        runtime = cls(
             settings=settings,
             secret_key=settings.resolved_secret_key,
             db=db,
@@ -43,9 +60,11 @@ class Runtime:
             writer=MessageWriter(
                 db, bus.publish, batch_size=settings.writer_batch_size, on_opened=router.kick
             ),
-            hub=Hub(heartbeat_s=settings.heartbeat_s),
+            hub=Hub(heartbeat_s=settings.heartbeat_s, presence=presence),
             router=router,
+            presence=presence,
         )
+        return runtime
 
     async def start(self) -> None:
         self.bus.subscribe(self.hub.on_event)
@@ -53,13 +72,37 @@ class Runtime:
         await self.writer.start()
         await self.hub.start()
         await self.router.start()
+        await self.presence.start()
 
     async def stop(self) -> None:
+        await self.presence.stop()
         await self.router.stop()
         await self.hub.stop()
         await self.writer.stop()
         await self.bus.stop()
         await self.db.dispose()
+
+    async def _routing_settings(self, tenant_id: int) -> RoutingSettings:
+        async with self.db.read() as session:
+            tenant = await tenants_service.get(session, tenant_id=tenant_id)
+        return RoutingSettings.model_validate(tenant.routing or {})
+
+    async def presence_grace(self, tenant_id: int) -> float:
+        return float((await self._routing_settings(tenant_id)).presence_grace_s)
+
+    async def agent_gone(self, tenant_id: int, account_id: int) -> None:
+        """All of an agent's sockets have been gone for the grace period."""
+        settings = await self._routing_settings(tenant_id)
+        events, requeued = await routing_actions.agent_gone(
+            self.db,
+            tenant_id=tenant_id,
+            account_id=account_id,
+            requeue=settings.offline_policy == "requeue",
+        )
+        if events:
+            await self.bus.publish(events)
+        if requeued:
+            self.router.kick(tenant_id)
 
     async def load_messages(
         self, conversation_id: int, after_seq: int, limit: int

@@ -27,10 +27,12 @@ from huiliu.realtime.frames import (
     ReadServerFrame,
     TypingServerFrame,
 )
+from huiliu.realtime.presence import Presence
 
 
 class Hub:
-    def __init__(self, *, heartbeat_s: float) -> None:
+    def __init__(self, *, heartbeat_s: float, presence: Presence | None = None) -> None:
+        self._presence = presence
         self._visitors: dict[int, set[Connection]] = defaultdict(set)  # by contact id
         self._accounts: dict[int, set[Connection]] = defaultdict(set)  # by tenant id
         self._heartbeat_s = heartbeat_s
@@ -57,6 +59,8 @@ class Hub:
     def add(self, conn: Connection) -> None:
         self._index(conn)[self._key(conn)].add(conn)
         metrics.SOCKETS.labels(conn.principal.kind).inc()
+        if self._presence is not None and conn.principal.is_account:
+            self._presence.connected(conn.principal.tenant_id, conn.principal.id)
 
     def remove(self, conn: Connection) -> None:
         index = self._index(conn)
@@ -65,6 +69,8 @@ class Hub:
         if group is not None and conn in group:
             group.discard(conn)
             metrics.SOCKETS.labels(conn.principal.kind).dec()
+            if self._presence is not None and conn.principal.is_account:
+                self._presence.disconnected(conn.principal.tenant_id, conn.principal.id)
             if not group:
                 del index[key]
 

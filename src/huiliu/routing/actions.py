@@ -458,3 +458,63 @@ async def transfer(
         # Unassigned now: every agent (the previous one included) may see the event.
         _detail, events = await changed_events(conn, conv.id, event_row, message_id)
     return events
+
+
+async def agent_gone(
+    db: Database, *, tenant_id: int, account_id: int, requeue: bool
+) -> tuple[list[Event], bool]:
+    """Every socket of the agent has been gone for the grace period: set them offline and,
+    under the ``requeue`` policy, put their open conversations back in the queue. Returns the
+    events to publish and whether anything went back to the queue."""
+    now = utcnow()
+    events: list[Event] = []
+    async with db.write_connection() as conn:
+        await lock_tenant(conn, tenant_id)
+        status = await conn.scalar(
+            select(accounts.c.status).where(
+                accounts.c.id == account_id, accounts.c.tenant_id == tenant_id
+            )
+        )
+        if status is None:
+            return [], False
+        if status != AgentStatus.offline.value:
+            await conn.execute(
+                update(accounts)
+                .where(accounts.c.id == account_id)
+                .values(status=AgentStatus.offline.value)
+            )
+        if not requeue:
+            return [], False
+        rows = await conn.execute(
+            select(conversations)
+            .where(
+                conversations.c.tenant_id == tenant_id,
+                conversations.c.status == ConversationStatus.open.value,
+                conversations.c.assignee_id == account_id,
+            )
+            .order_by(conversations.c.id)
+            .with_for_update()
+        )
+        for conv in rows.all():
+            content: dict[str, Any] = {
+                "type": "event",
+                "event": "transferred",
+                "reason": "the agent went offline",
+            }
+            if conv.group_id is not None:
+                content["to_group_id"] = conv.group_id
+            row, message_id = await append_event(conn, conv, content, now)
+            await conn.execute(
+                update(conversations)
+                .where(conversations.c.id == conv.id)
+                .values(
+                    assignee_id=None,
+                    target_agent_id=None,
+                    queued_at=now,
+                    assigned_at=None,
+                    last_seq=conv.last_seq + 1,
+                    last_message_at=now,
+                )
+            )
+            events += (await changed_events(conn, conv.id, row, message_id))[1]
+    return events, bool(events)

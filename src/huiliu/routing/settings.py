@@ -52,7 +52,7 @@ class RoutingSettings(BaseModel):
     )
     presence_grace_s: int = Field(
         default=60,
-        ge=5,
+        ge=1,
         le=3600,
         description="An agent whose every socket has been gone this long goes offline.",
     )
