@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -497,3 +498,89 @@ async def test_keep_policy_leaves_conversations_with_the_offline_agent(
     assert me["status"] == "offline"
     conv = (await http.get(f"/api/v1/conversations/{cid}", headers=bearer(a.token))).json()
     assert conv["assignee_id"] == a.id
+
+
+async def test_outside_working_hours_the_customer_is_told_and_waits_for_the_group_to_open(
+    http: httpx.AsyncClient, connect: Connect, world: World
+) -> None:
+    closed_today = {
+        "timezone": "Asia/Shanghai",
+        "weekly": {"mon": [{"start": "09:00", "end": "18:00"}]},
+        "holidays": [
+            date.today().isoformat(),
+            (date.today() - timedelta(days=1)).isoformat(),
+            (date.today() + timedelta(days=1)).isoformat(),
+        ],
+    }
+    group = await make_group(
+        http, world, members=[a.id for a in world.agents], working_hours=closed_today
+    )
+    assert group["open_now"] is False
+    visitor, cid, _ = await arrive(http, connect, world)
+    while True:
+        message = (await visitor.recv_type("message.new"))["message"]
+        if message["content"]["type"] == "menu":
+            break
+    assert "非工作时间" in message["content"]["text"]
+    assert "周一 09:00-18:00" in message["content"]["text"]
+    await visitor.send_text("我想退货，订单 8812", "left-1", conversation_id=cid)
+    r = await http.patch(
+        f"/api/v1/groups/{group['id']}",
+        json={"always_open": True},
+        headers=bearer(world.admin.token),
+    )
+    assert r.json()["open_now"] is True
+    agent_id = await assigned_to(visitor, cid)
+    agent = next(a for a in world.agents if a.id == agent_id)
+    page = (
+        await http.get(f"/api/v1/conversations/{cid}/messages", headers=bearer(agent.token))
+    ).json()
+    assert "我想退货，订单 8812" in [m["content"].get("text") for m in page["messages"]]
+
+
+async def test_working_hours_are_validated(http: httpx.AsyncClient, world: World) -> None:
+    admin = bearer(world.admin.token)
+    for hours in (
+        {"timezone": "Mars/Olympus", "weekly": {}},
+        {"timezone": "Asia/Shanghai", "weekly": {"mon": [{"start": "18:00", "end": "09:00"}]}},
+        {"timezone": "Asia/Shanghai", "weekly": {"moon": []}},
+        {"timezone": "Asia/Shanghai", "weekly": {"mon": [{"start": "25:00", "end": "26:00"}]}},
+        {"timezone": "Asia/Shanghai", "weekly": {}, "holidays": ["not a date"]},
+    ):
+        r = await http.post(
+            "/api/v1/groups", json={"name": "夜班", "working_hours": hours}, headers=admin
+        )
+        assert r.status_code == 422, (hours, r.text)
+    assert (await http.get("/api/v1/groups", headers=admin)).json() == []
+
+
+async def test_supervisors_watch_the_queue_live(
+    http: httpx.AsyncClient, connect: Connect, world: World
+) -> None:
+    await set_capacity(http, world, 1)
+    a, b = world.agents
+    group = await make_group(http, world, members=[a.id, b.id])
+    watcher = await connect("agent", world.supervisor.token)
+    await watcher.send({"type": "resume", "cursors": {}})
+    agent_sock = await connect("agent", a.token)
+    for _ in range(3):
+        await arrive(http, connect, world)
+
+    async def stats_until(predicate: Any) -> dict[str, Any]:
+        while True:
+            frame = await watcher.recv_type("queue.stats")
+            (mine,) = [g for g in frame["groups"] if g["group_id"] == group["id"]]
+            if predicate(mine):
+                return dict(mine)
+
+    full = await stats_until(lambda g: g["waiting"] == 1)
+    assert sorted((x["id"], x["load"], x["capacity"]) for x in full["agents"]) == [
+        (a.id, 1, 1),
+        (b.id, 1, 1),
+    ]
+    assert full["open_now"] is True
+    await http.put("/api/v1/me/status", json={"status": "away"}, headers=bearer(b.token))
+    away = await stats_until(lambda g: any(x["status"] == "away" for x in g["agents"]))
+    assert away["waiting"] == 1
+    # Agents don't get the supervisors' view.
+    assert [f for f in await agent_sock.silent(0.3) if f["type"] == "queue.stats"] == []

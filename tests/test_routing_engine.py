@@ -89,6 +89,11 @@ class RouterModel(RuleBasedStateMachine):
         agent.capacity = max(capacity, agent.load)  # lowering below the load is refused
         self.route()
 
+    @rule(group=st.sampled_from(GROUPS), is_open=st.booleans())
+    def working_hours(self, group: int, is_open: bool) -> None:
+        self.groups[group].is_open = is_open
+        self.route()
+
     @precondition(lambda self: self.assigned)
     @rule(data=st.data(), to_agent=st.booleans(), group=st.sampled_from(GROUPS))
     def transfer(self, data: st.DataObject, to_agent: bool, group: int) -> None:
@@ -133,7 +138,17 @@ class RouterModel(RuleBasedStateMachine):
     @invariant()
     def work_conserving(self) -> None:
         for item in self.waiting.values():
+            if item.target_agent_id is None and not self.groups[item.group_id].is_open:
+                continue  # waits for its group to open
             assert not any(engine.is_eligible(a, item) for a in self.agents.values()), item
+
+    @invariant()
+    def closed_groups_assign_nothing(self) -> None:
+        waited = {w.id: w for w in self.before_plan}
+        for cid, _agent in self.last_plan:
+            item = waited[cid]
+            if item.target_agent_id is None:
+                assert self.groups[item.group_id].is_open
 
     @invariant()
     def priority_then_fifo(self) -> None:
@@ -199,3 +214,29 @@ def test_priority_first_then_waiting_time() -> None:
     waiting = [Waiting(10, 1, 1.0), Waiting(11, 1, 2.0, priority=5), Waiting(12, 1, 0.5)]
     result = engine.plan(pool, {1: GroupState(1)}, waiting, now=3.0)
     assert [c for c, _ in result.assignments] == [11, 12]
+
+
+def test_working_hours_follow_the_groups_time_zone_and_holidays() -> None:
+    from datetime import UTC, date, datetime
+
+    from huiliu.routing.hours import WorkingHours
+
+    hours = WorkingHours.model_validate(
+        {
+            "timezone": "Asia/Shanghai",
+            "weekly": {
+                "mon": [{"start": "09:00", "end": "12:00"}, {"start": "13:00", "end": "18:00"}]
+            },
+            "holidays": ["2026-11-30"],
+        }
+    )
+    # Monday 2026-11-23 in Shanghai (UTC+8).
+    assert hours.is_open(datetime(2026, 11, 23, 1, 30, tzinfo=UTC))  # 09:30 local
+    assert not hours.is_open(datetime(2026, 11, 23, 0, 59, tzinfo=UTC))  # 08:59 local
+    assert not hours.is_open(datetime(2026, 11, 23, 4, 30, tzinfo=UTC))  # 12:30 lunch
+    assert hours.is_open(datetime(2026, 11, 23, 9, 59, tzinfo=UTC))  # 17:59 local
+    assert not hours.is_open(datetime(2026, 11, 22, 17, 30, tzinfo=UTC))  # Mon 01:30 local
+    assert not hours.is_open(datetime(2026, 11, 24, 1, 30, tzinfo=UTC))  # Tuesday: closed
+    assert not hours.is_open(datetime(2026, 11, 30, 1, 30, tzinfo=UTC))  # a holiday Monday
+    assert date(2026, 11, 30) in hours.holidays
+    assert hours.describe() == "周一 09:00-12:00、13:00-18:00"

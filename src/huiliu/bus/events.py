@@ -46,8 +46,42 @@ class QueuePositionChanged(_Event):
     estimated_wait_s: int | None
 
 
+class AgentLoad(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: int
+    status: str
+    load: int
+    capacity: int
+
+
+class GroupQueueStats(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    group_id: int
+    open_now: bool
+    waiting: int
+    longest_wait_s: float
+    agents: list[AgentLoad]
+
+
+class QueueStats(BaseModel):
+    """A tenant's queues after a routing pass, for supervisors' live view."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["queue.stats"] = "queue.stats"
+    tenant_id: int
+    groups: list[GroupQueueStats]
+
+
 Event = Annotated[
-    MessageCreated | TypingChanged | ReadMoved | ConversationUpdated | QueuePositionChanged,
+    MessageCreated
+    | TypingChanged
+    | ReadMoved
+    | ConversationUpdated
+    | QueuePositionChanged
+    | QueueStats,
     Field(discriminator="type"),
 ]
 event_adapter: TypeAdapter[Event] = TypeAdapter(Event)

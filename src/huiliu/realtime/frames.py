@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from huiliu.bus.events import GroupQueueStats
 from huiliu.conversations.schemas import Ack, ConversationOut, MessageOut, Sender
 
 
@@ -113,6 +114,14 @@ class QueuePositionFrame(_ServerFrame):
     estimated_wait_s: int | None
 
 
+class QueueStatsFrame(_ServerFrame):
+    """To supervisors and admins: every group's queue and agents, after each routing pass
+    that changed them."""
+
+    type: Literal["queue.stats"] = "queue.stats"
+    groups: list[GroupQueueStats]
+
+
 class ResumedFrame(_ServerFrame):
     """Sent after a resume's backlog: the seq each conversation is now at on this socket."""
 
@@ -143,6 +152,7 @@ SERVER_FRAMES: tuple[type[BaseModel], ...] = (
     ReadServerFrame,
     ConversationUpdatedFrame,
     QueuePositionFrame,
+    QueueStatsFrame,
     ResumedFrame,
     PongFrame,
     ErrorFrame,

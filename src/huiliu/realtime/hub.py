@@ -8,11 +8,13 @@ import time
 from collections import defaultdict
 
 from huiliu import metrics
+from huiliu.accounts.models import Role
 from huiliu.bus.events import (
     ConversationUpdated,
     Event,
     MessageCreated,
     QueuePositionChanged,
+    QueueStats,
     ReadMoved,
     TypingChanged,
 )
@@ -24,6 +26,7 @@ from huiliu.realtime.frames import (
     CLOSE_IDLE,
     ConversationUpdatedFrame,
     QueuePositionFrame,
+    QueueStatsFrame,
     ReadServerFrame,
     TypingServerFrame,
 )
@@ -82,7 +85,13 @@ class Hub:
         p = conn.principal
         return p.id if p.is_visitor else p.tenant_id
 
+    def _supervisors(self, tenant_id: int) -> list[Connection]:
+        return [
+            c for c in self._accounts.get(tenant_id, ()) if c.principal.at_least(Role.supervisor)
+        ]
+
     def _audience(self, event: Event) -> list[Connection]:
+        assert not isinstance(event, QueueStats)
         ref = event.conversation
         targets = list(self._visitors.get(ref.contact_id, ()))
         targets = [c for c in targets if c.principal.tenant_id == event.tenant_id]
@@ -98,7 +107,11 @@ class Hub:
 
     def on_event(self, event: Event) -> None:
         """The bus handler: enqueue the event's frame on every socket that may see it."""
-        if isinstance(event, MessageCreated):
+        if isinstance(event, QueueStats):
+            data = QueueStatsFrame(groups=event.groups).model_dump_json()
+            for conn in self._supervisors(event.tenant_id):
+                conn.push(data)
+        elif isinstance(event, MessageCreated):
             live = LiveMessage(event.message, message_new_frame(event.message))
             for conn in self._audience(event):
                 conn.push(live)

@@ -28,6 +28,7 @@ from huiliu.db import Database
 from huiliu.db.base import utcnow
 from huiliu.errors import Conflict, Forbidden, InvalidInput, NotFound
 from huiliu.routing import engine
+from huiliu.routing.hours import WorkingHours
 from huiliu.routing.models import Group, GroupMember
 from huiliu.tenants.models import Tenant
 
@@ -47,6 +48,7 @@ class Snapshot:
     groups: dict[int, engine.GroupState]
     waiting: list[engine.Waiting]
     contacts: dict[int, int] = field(default_factory=dict)  # conversation → contact
+    hours: dict[int, WorkingHours] = field(default_factory=dict)  # group → working hours
 
 
 @dataclass
@@ -56,6 +58,7 @@ class PassResult:
     waiting: list[engine.Waiting]
     contacts: dict[int, int]
     agents: list[engine.AgentState]
+    groups: dict[int, engine.GroupState]
 
 
 async def lock_tenant(conn: AsyncConnection, tenant_id: int) -> None:
@@ -64,6 +67,10 @@ async def lock_tenant(conn: AsyncConnection, tenant_id: int) -> None:
             text("SELECT pg_advisory_xact_lock(:space, :tenant)"),
             {"space": 0x6875, "tenant": tenant_id},
         )
+
+
+def _hours(raw: Any) -> WorkingHours | None:
+    return WorkingHours.model_validate(raw) if raw else None
 
 
 def _epoch(value: Any) -> float:
@@ -102,6 +109,7 @@ async def snapshot(conn: AsyncConnection, tenant_id: int) -> Snapshot:
             load=int(loads.get(row.id, 0)),
             groups=frozenset(memberships.get(row.id, ())),
             last_assigned_at=_epoch(row.last_assigned_at),
+            status=str(row.status),
         )
         for row in await conn.execute(
             select(
@@ -113,15 +121,20 @@ async def snapshot(conn: AsyncConnection, tenant_id: int) -> Snapshot:
             ).where(accounts.c.tenant_id == tenant_id)
         )
     ]
-    groups = {
-        row.id: engine.GroupState(
+    groups: dict[int, engine.GroupState] = {}
+    hours: dict[int, WorkingHours] = {}
+    now = utcnow()
+    for row in await conn.execute(select(groups_t).where(groups_t.c.tenant_id == tenant_id)):
+        group_hours = _hours(row.working_hours)
+        if group_hours is not None:
+            hours[row.id] = group_hours
+        groups[row.id] = engine.GroupState(
             id=row.id,
             strategy=engine.Strategy(row.strategy),
             last_agent_days=row.last_agent_days,
             rr_last_agent_id=row.rr_last_agent_id,
+            is_open=group_hours.is_open(now) if group_hours is not None else True,
         )
-        for row in await conn.execute(select(groups_t).where(groups_t.c.tenant_id == tenant_id))
-    }
     rows = (
         await conn.execute(
             select(
@@ -132,6 +145,7 @@ async def snapshot(conn: AsyncConnection, tenant_id: int) -> Snapshot:
                 conversations.c.contact_id,
                 conversations.c.target_agent_id,
                 conversations.c.excluded_agent_id,
+                conversations.c.wait_notice_at,
             )
             .where(
                 conversations.c.tenant_id == tenant_id,
@@ -159,10 +173,15 @@ async def snapshot(conn: AsyncConnection, tenant_id: int) -> Snapshot:
                 last_served_at=last_at,
                 target_agent_id=r.target_agent_id,
                 excluded_agent_id=r.excluded_agent_id,
+                noticed=r.wait_notice_at is not None,
             )
         )
     return Snapshot(
-        agents=agents, groups=groups, waiting=waiting, contacts={r.id: r.contact_id for r in rows}
+        agents=agents,
+        groups=groups,
+        waiting=waiting,
+        contacts={r.id: r.contact_id for r in rows},
+        hours=hours,
     )
 
 
@@ -274,6 +293,40 @@ async def apply_assignments(
     return events
 
 
+def closed_notice(hours: WorkingHours) -> dict[str, Any]:
+    return {
+        "type": "menu",
+        "text": f"您好，现在是非工作时间（工作时间：{hours.describe()}）。"
+        "您可以留言，我们上班后会第一时间回复您。",
+        "buttons": [{"id": "leave_message", "label": "留言"}],
+    }
+
+
+async def _tell_closed(
+    conn: AsyncConnection, snap: Snapshot, waiting: list[engine.Waiting], *, now: Any
+) -> list[Event]:
+    """Tell customers waiting in a group outside its working hours, once; their
+    conversation stays in the queue (with whatever they leave) until the group opens."""
+    events: list[Event] = []
+    for item in waiting:
+        group = snap.groups.get(item.group_id) if item.group_id is not None else None
+        if group is None or group.is_open or item.noticed or item.target_agent_id is not None:
+            continue
+        conv = (
+            await conn.execute(
+                select(conversations).where(conversations.c.id == item.id).with_for_update()
+            )
+        ).one()
+        row, message_id = await append_event(conn, conv, closed_notice(snap.hours[group.id]), now)
+        await conn.execute(
+            update(conversations)
+            .where(conversations.c.id == conv.id)
+            .values(wait_notice_at=now, last_seq=conv.last_seq + 1, last_message_at=now)
+        )
+        events += (await changed_events(conn, conv.id, row, message_id))[1][:1]
+    return events
+
+
 async def route_tenant(db: Database, tenant_id: int) -> PassResult:
     """One routing pass for a tenant (the caller publishes ``events`` after it returns)."""
     now = utcnow()
@@ -286,14 +339,16 @@ async def route_tenant(db: Database, tenant_id: int) -> PassResult:
             await conn.execute(
                 update(groups_t).where(groups_t.c.id == group_id).values(rr_last_agent_id=agent_id)
             )
-    assigned_ids = {cid for cid, _ in decided.assignments}
-    still_waiting = [w for w in snap.waiting if w.id not in assigned_ids]
+        assigned_ids = {cid for cid, _ in decided.assignments}
+        still_waiting = [w for w in snap.waiting if w.id not in assigned_ids]
+        events += await _tell_closed(conn, snap, still_waiting, now=now)
     return PassResult(
         assigned=decided.assignments,
         events=events,
         waiting=still_waiting,
         contacts=snap.contacts,
         agents=snap.agents,
+        groups=snap.groups,
     )
 
 

@@ -31,6 +31,7 @@ class AgentState:
     groups: frozenset[int]
     # For ties: the agent idle longest (oldest last assignment) goes first.
     last_assigned_at: float = 0.0
+    status: str = "online"  # as the agent set it (for reports; `online` decides)
 
     @property
     def has_room(self) -> bool:
@@ -43,6 +44,7 @@ class GroupState:
     strategy: Strategy = Strategy.least_load
     last_agent_days: float = 7.0
     rr_last_agent_id: int | None = None  # the agent round-robin served last
+    is_open: bool = True  # within its working hours
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class Waiting:
     last_served_at: float | None = None  # … and when
     target_agent_id: int | None = None  # transferred to this agent, waiting for their room
     excluded_agent_id: int | None = None  # let it time out: someone else, please
+    noticed: bool = False  # the customer was already told to expect a wait
 
 
 @dataclass
@@ -80,7 +83,9 @@ def plan(
     tick = 0
     for item in queue_order(waiting):
         group = groups.get(item.group_id) if item.group_id is not None else None
-        if item.target_agent_id is None and (group is None or group.strategy is Strategy.manual):
+        if item.target_agent_id is None and (
+            group is None or group.strategy is Strategy.manual or not group.is_open
+        ):
             continue
         eligible = [a for a in pool if is_eligible(a, item)]
         if not eligible:

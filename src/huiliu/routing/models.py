@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from huiliu.db.base import Base, BigId, UTCDateTime, utcnow
+from huiliu.db.base import Base, BigId, Json, UTCDateTime, utcnow
 from huiliu.routing.engine import Strategy
 
 
@@ -26,6 +27,8 @@ class Group(Base):
     # New conversations on any channel enter the default group's queue.
     is_default: Mapped[bool] = mapped_column(default=False)
     rr_last_agent_id: Mapped[int | None] = mapped_column(default=None)
+    # routing.hours.WorkingHours as JSON; None: always open.
+    working_hours: Mapped[dict[str, Any] | None] = mapped_column(Json, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

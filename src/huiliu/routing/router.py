@@ -13,12 +13,13 @@ import asyncio
 import contextlib
 import logging
 import math
+import time
 
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from huiliu.bus import Bus
-from huiliu.bus.events import Event, QueuePositionChanged
+from huiliu.bus.events import AgentLoad, Event, GroupQueueStats, QueuePositionChanged, QueueStats
 from huiliu.conversations.models import Conversation, ConversationStatus
 from huiliu.conversations.schemas import ConversationRef
 from huiliu.db import Database
@@ -48,6 +49,7 @@ class Router:
         self._idle.set()
         self._tasks: list[asyncio.Task[None]] = []
         self._positions: dict[int, tuple[int, int | None]] = {}
+        self._stats: dict[int, object] = {}
 
     async def start(self) -> None:
         self._tasks = [
@@ -129,6 +131,12 @@ class Router:
     async def _publish(self, tenant_id: int, result: PassResult) -> None:
         events: list[Event] = list(result.events)
         events += await self._position_events(tenant_id, result)
+        stats = queue_stats(tenant_id, result, now=time.time())
+        # Waiting times grow every second; re-send only when something else changed.
+        fingerprint = [(g.group_id, g.open_now, g.waiting, g.agents) for g in stats.groups]
+        if self._stats.get(tenant_id) != fingerprint:
+            self._stats[tenant_id] = fingerprint
+            events.append(stats)
         if events:
             await self._bus.publish(events)
 
@@ -194,3 +202,23 @@ async def _handling_times(conn: AsyncConnection, tenant_id: int) -> dict[int, fl
     for row in rows:
         spans.setdefault(row.group_id, []).append((row.closed_at - row.assigned_at).total_seconds())
     return {g: max(1.0, sum(v) / len(v)) for g, v in spans.items()}
+
+
+def queue_stats(tenant_id: int, result: PassResult, *, now: float) -> QueueStats:
+    groups = []
+    for group in sorted(result.groups.values(), key=lambda g: g.id):
+        waiting = [w for w in result.waiting if w.group_id == group.id]
+        groups.append(
+            GroupQueueStats(
+                group_id=group.id,
+                open_now=group.is_open,
+                waiting=len(waiting),
+                longest_wait_s=round(max((now - w.queued_at for w in waiting), default=0.0), 3),
+                agents=[
+                    AgentLoad(id=a.id, status=a.status, load=a.load, capacity=a.capacity)
+                    for a in result.agents
+                    if group.id in a.groups
+                ],
+            )
+        )
+    return QueueStats(tenant_id=tenant_id, groups=groups)

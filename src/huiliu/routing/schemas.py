@@ -5,6 +5,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from huiliu.routing.engine import Strategy
+from huiliu.routing.hours import WorkingHours
 
 
 class GroupIn(BaseModel):
@@ -15,6 +16,7 @@ class GroupIn(BaseModel):
     last_agent_days: int = Field(default=7, ge=0, le=365)
     is_default: bool = False
     member_ids: list[int] = Field(default_factory=list, max_length=2000)
+    working_hours: WorkingHours | None = None
 
 
 class GroupPatch(BaseModel):
@@ -25,6 +27,8 @@ class GroupPatch(BaseModel):
     last_agent_days: int | None = Field(default=None, ge=0, le=365)
     is_default: bool | None = None
     member_ids: list[int] | None = Field(default=None, max_length=2000)
+    working_hours: WorkingHours | None = None
+    always_open: bool | None = Field(default=None, description="true: drop the working hours")
 
 
 class GroupOut(BaseModel):
@@ -34,6 +38,8 @@ class GroupOut(BaseModel):
     last_agent_days: int
     is_default: bool
     member_ids: list[int]
+    working_hours: WorkingHours | None
+    open_now: bool
     created_at: datetime
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from huiliu.accounts.models import Account
-from huiliu.db.base import scoped
+from huiliu.db.base import scoped, utcnow
 from huiliu.errors import Conflict, InvalidInput, NotFound
+from huiliu.routing.hours import WorkingHours
 from huiliu.routing.models import Group, GroupMember
 from huiliu.routing.schemas import GroupIn, GroupOut, GroupPatch
 
@@ -41,8 +44,19 @@ async def out(session: AsyncSession, group: Group) -> GroupOut:
         last_agent_days=group.last_agent_days,
         is_default=group.is_default,
         member_ids=await member_ids(session, tenant_id=group.tenant_id, group_id=group.id),
+        working_hours=hours_of(group),
+        open_now=is_open(group, utcnow()),
         created_at=group.created_at,
     )
+
+
+def hours_of(group: Group) -> WorkingHours | None:
+    return WorkingHours.model_validate(group.working_hours) if group.working_hours else None
+
+
+def is_open(group: Group, at: datetime) -> bool:
+    hours = hours_of(group)
+    return hours is None or hours.is_open(at)
 
 
 async def _check_accounts(session: AsyncSession, tenant_id: int, ids: list[int]) -> None:
@@ -82,6 +96,7 @@ async def create(session: AsyncSession, *, tenant_id: int, data: GroupIn) -> Gro
         strategy=data.strategy,
         last_agent_days=data.last_agent_days,
         is_default=data.is_default,
+        working_hours=data.working_hours.model_dump(mode="json") if data.working_hours else None,
     )
     try:
         async with session.begin_nested():
@@ -103,6 +118,10 @@ async def update_group(
         value = getattr(data, field)
         if value is not None:
             setattr(group, field, value)
+    if data.working_hours is not None:
+        group.working_hours = data.working_hours.model_dump(mode="json")
+    if data.always_open:
+        group.working_hours = None
     try:
         async with session.begin_nested():
             await session.flush()
