@@ -49,6 +49,7 @@ test: lint typecheck pytest
 
 bench: setup
 	$(BIN)/python bench/relay.py
+	$(BIN)/python bench/routing.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

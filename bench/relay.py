@@ -2,20 +2,32 @@
 
 Starts ``huiliu serve`` as a subprocess on a fresh embedded deployment (SQLite in a temporary
 HUILIU_DATA_DIR, in-process bus, default settings), sets up visitor–agent pairs through the
-public API, and drives them from load-generator processes separate from the server:
+public API (widget session, first message on /ws/visitor, the agent claims the conversation),
+and drives them from load-generator processes separate from the server:
 
-* relay, closed loop: every pair bounces ``--window`` 1 KB text messages between its visitor
-  and its agent (each delivery triggers the reply) for ``--duration`` seconds: the most the
-  server delivers, and the latency from send to delivery of ``message.new`` on the other side;
-* relay, open loop: sends on a timer at each of ``--rates`` msg/s in total, replies or not;
+* relay, closed loop: every pair keeps ``--window`` 1 KB text messages bouncing between its
+  visitor and its agent (each delivery triggers the reply) for ``--duration`` seconds: what
+  the server delivers at saturation, and the latency from send to delivery of ``message.new``
+  on the other side (the text starts with the client's send time);
+* relay, open loop: sends scheduled on a timer at each of ``--rates`` msg/s in total (half from
+  the visitors, half from the agents), replies or not; latency counts from the scheduled time;
 * the same two against the bare relay, and the ratio Huiliu/bare;
 * idle: RSS of a fresh server process per idle visitor socket (``--idle`` sockets);
 * reconnect: connect → hello → close loops, ``--reconnect-workers`` at a time.
 
+The pairs share Huiliu's three demo agents; each agent has one socket, as in a workbench, so an
+agent socket carries a third of the pairs. On the bare relay every pair has its own two
+sockets. Every relay phase gets new pairs (new visitors, new conversations), so no conversation
+holds more than one phase's messages (the database keeps growing); with ``--reuse-pairs`` every
+phase runs on the same pairs and their conversations keep growing (Huiliu's later phases then
+run slower). Every phase also checks what it measured: each message acked once, delivered once
+to the other side (and, on Huiliu, echoed once to its sender), and every socket seeing the seqs
+of its conversations without gaps or repeats.
+
 Loopback only; every loop is bounded and every subprocess is stopped at the end, on error too.
 
-    .venv/bin/python bench/relay.py [--pairs 50] [--duration 10] [--rates 1000 2500 5000]
-        [--idle 10000] [--only relay bare idle reconnect] [--json]
+    .venv/bin/python bench/relay.py [--pairs 50] [--duration 10] [--window 1 8]
+        [--rates 1000 2500 5000] [--idle 10000] [--only relay bare idle reconnect] [--json]
 """
 
 from __future__ import annotations
@@ -101,14 +113,18 @@ def free_port() -> int:
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (all its threads)."""
+def cpu_times(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of a process (all its threads)."""
     try:
         data = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
-        return 0.0
+        return 0.0, 0.0
     fields = data[data.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK
+
+
+def cpu_seconds(pid: int) -> float:
+    return sum(cpu_times(pid))
 
 
 def machine_busy() -> tuple[float, float]:
@@ -202,6 +218,24 @@ class Server:
         return [line for line in lines if any(w in line for w in words)]
 
 
+def source_revision() -> str:
+    """The git commit of the Huiliu under test, and whether src/ differs from it."""
+    root = HERE.parent
+
+    def git(*argv: str) -> str:
+        try:
+            done = subprocess.run(
+                ["git", "-C", str(root), *argv], capture_output=True, text=True, timeout=30
+            )
+        except OSError:
+            return ""
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown commit"
+    dirty = git("status", "--porcelain", "--", "src")
+    return commit + (" + uncommitted changes in src/" if dirty else "")
+
+
 def huiliu_env(data_dir: Path) -> dict[str, str]:
     """The environment of a default embedded deployment in ``data_dir``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUILIU_")}
@@ -209,8 +243,9 @@ def huiliu_env(data_dir: Path) -> dict[str, str]:
     return env
 
 
-def start_huiliu(name: str, root: Path) -> tuple[Server, dict[str, Any]]:
-    """migrate, demo --json, serve: a fresh Huiliu and its demo credentials."""
+def start_huiliu(name: str, root: Path, started: list[Server]) -> tuple[Server, dict[str, Any]]:
+    """migrate, demo --json, serve: a fresh Huiliu (appended to ``started`` before it starts,
+    so it is stopped whatever happens) and its demo credentials."""
     workdir = root / name
     workdir.mkdir()
     env = huiliu_env(workdir / "data")
@@ -223,14 +258,16 @@ def start_huiliu(name: str, root: Path) -> tuple[Server, dict[str, Any]]:
             raise BenchError(f"huiliu {' '.join(step)} failed: {done.stderr[-2000:]}")
     demo: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     server = Server(name, [*cli, "serve"], env, workdir)
+    started.append(server)
     server.start()
     return server, demo
 
 
-def start_bare(name: str, root: Path) -> Server:
+def start_bare(name: str, root: Path, started: list[Server]) -> Server:
     workdir = root / name
     workdir.mkdir()
     server = Server(name, [sys.executable, str(BARE_RELAY)], dict(os.environ), workdir)
+    started.append(server)
     server.start()
     return server
 
@@ -296,19 +333,25 @@ async def agents_online(base_url: str, agents: list[dict[str, str]]) -> list[str
     return tokens
 
 
-async def claim_all(base_url: str, claims: list[tuple[str, int]]) -> None:
-    """POST /conversations/{id}/claim for each (agent token, conversation id)."""
+async def conversation_action(base_url: str, action: str, todo: list[tuple[str, int]]) -> None:
+    """POST /conversations/{id}/{action} (claim, close) for each (agent token, conversation)."""
     async with _http(base_url) as http:
 
         async def one(i: int) -> bool:
-            token, cid = claims[i]
+            token, cid = todo[i]
             r = await http.post(
-                f"/api/v1/conversations/{cid}/claim", headers={"authorization": f"Bearer {token}"}
+                f"/api/v1/conversations/{cid}/{action}",
+                headers={"authorization": f"Bearer {token}"},
             )
-            _expect(r, 200, f"claim conversation {cid}")
+            if r.status_code == 409 and "capacity" in r.text:
+                raise BenchError(
+                    f"{action} conversation {cid}: {r.text[:300]} (the pairs are spread over the"
+                    " 3 demo agents, each serving at most its capacity: lower --pairs)"
+                )
+            _expect(r, 200, f"{action} conversation {cid}")
             return True
 
-        await _pool(len(claims), 16, one)
+        await _pool(len(todo), 16, one)
 
 
 # ================================================================ the load generator
@@ -345,7 +388,7 @@ async def open_socket(url: str) -> tuple[ClientConnection, dict[str, Any]]:
 class Sock:
     """One client socket; ``side`` is the sender type its own messages carry."""
 
-    __slots__ = ("close_code", "last_seq", "name", "side", "waiters", "ws")
+    __slots__ = ("close_code", "last_seq", "name", "retired", "side", "waiters", "ws")
 
     def __init__(self, ws: ClientConnection, side: str, name: str) -> None:
         self.ws = ws
@@ -354,6 +397,7 @@ class Sock:
         self.last_seq: dict[int, int] = {}
         self.waiters: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self.close_code: int | None = None
+        self.retired = False  # closed on purpose
 
 
 @dataclass(slots=True)
@@ -386,6 +430,7 @@ class Run:
     lags: list[int] = field(default_factory=list)
 
 
+PairSpec = tuple[int, str, str]  # (pair index, visitor token, agent key)
 Reply = tuple[Run, Pair, int]  # send on this pair from this side (0 visitor, 1 agent)
 
 
@@ -397,6 +442,7 @@ class Worker:
         self.ws_url = ""
         self.contiguous = False  # every socket sees every seq of its conversations (Huiliu)
         self.socks: list[Sock] = []
+        self.agents_by: dict[str, Sock] = {}  # agent sockets by agent key
         self.pairs: dict[int, Pair] = {}  # by conversation id
         self.idle: list[Sock] = []
         self.run: Run | None = None
@@ -459,7 +505,7 @@ class Worker:
         except ConnectionClosed as exc:
             rcvd = exc.rcvd
             sock.close_code = rcvd.code if rcvd is not None else 1006
-            if not self.closing:
+            if not self.closing and not sock.retired:
                 reason = rcvd.reason if rcvd is not None else "no close frame"
                 self.unexpected_closes.append(f"{sock.name}: {sock.close_code} {reason}")
 
@@ -560,19 +606,23 @@ class Worker:
     # -- commands ------------------------------------------------------------------------
 
     async def setup(self, cmd: dict[str, Any]) -> dict[str, Any]:
-        """Connect the agents, then the visitors; each visitor sends its first message."""
+        """New pairs: connect the agents not connected yet, then the visitors; each visitor
+        sends its first message. The previous visitors and the agents not needed are closed."""
         self.ws_url = cmd["ws_url"]
         self.contiguous = cmd["contiguous"]
-        agent_keys = list(cmd["agents"])
-        agent_socks = await _bounded(
-            50,
-            (
-                self._connect("/ws/agent", cmd["agents"][k], "agent", f"agent {k}")
-                for k in agent_keys
-            ),
+        wanted: dict[str, str] = cmd["agents"]
+        retired = [s for s in self.socks if s.side == "contact"]
+        retired += [self.agents_by.pop(k) for k in list(self.agents_by) if k not in wanted]
+        for sock in retired:
+            sock.retired = True
+        await _bounded(100, (s.ws.close() for s in retired))
+        missing = [k for k in wanted if k not in self.agents_by]
+        connected = await _bounded(
+            50, (self._connect("/ws/agent", wanted[k], "agent", f"agent {k}") for k in missing)
         )
-        agents = dict(zip(agent_keys, agent_socks, strict=True))
-        pairs_in: list[tuple[int, str, str]] = cmd["pairs"]
+        self.agents_by.update(zip(missing, connected, strict=True))
+        agents = self.agents_by
+        pairs_in: list[PairSpec] = cmd["pairs"]
         visitors = await _bounded(
             50,
             (
@@ -580,8 +630,8 @@ class Worker:
                 for i, tok, _ in pairs_in
             ),
         )
-        self.socks = [*agent_socks, *visitors]
-        for sock in self.socks:  # the first frame opens Huiliu's gate for live messages
+        self.socks = [*agents.values(), *visitors]
+        for sock in [*connected, *visitors]:  # the first frame opens Huiliu's live-message gate
             await sock.ws.send(b'{"type":"ping"}', text=True)
 
         async def first_message(j: int) -> Pair:
@@ -808,7 +858,10 @@ class Workers:
                     raise BenchError(f"{proc.name} died (exit code {proc.exitcode})")
                 if time.monotonic() > deadline:
                     raise BenchError(f"{proc.name} did not answer within {timeout:.0f} s")
-            reply: dict[str, Any] = pipe.recv()
+            try:
+                reply: dict[str, Any] = pipe.recv()
+            except (EOFError, OSError) as exc:
+                raise BenchError(f"{proc.name} went away: {exc!r}") from exc
             if "error" in reply:
                 raise BenchError(f"{proc.name}: {reply['error']}")
             replies.append(reply)
@@ -862,30 +915,33 @@ class CpuMeter:
     def __init__(self, server_pid: int, client_pids: list[int]) -> None:
         self.server_pid = server_pid
         self.client_pids = client_pids
-        self._start: tuple[float, float, list[float], tuple[float, float]] | None = None
+        self._start: tuple[float, tuple[float, float], list[float], tuple[float, float]] | None
+        self._start = None
 
     def start(self) -> None:
         self._start = (
             time.monotonic(),
-            cpu_seconds(self.server_pid),
+            cpu_times(self.server_pid),
             [cpu_seconds(p) for p in self.client_pids],
             machine_busy(),
         )
 
     def stop(self) -> dict[str, Any]:
         assert self._start is not None
-        t0, server0, clients0, (busy0, total0) = self._start
+        t0, (user0, sys0), clients0, (busy0, total0) = self._start
         wall = time.monotonic() - t0
+        user1, sys1 = cpu_times(self.server_pid)
         clients = [
             round(100 * (cpu_seconds(p) - c0) / wall, 1)
             for p, c0 in zip(self.client_pids, clients0, strict=True)
         ]
         busy1, total1 = machine_busy()
         ncpu = os.cpu_count() or 1
-        server = round(100 * (cpu_seconds(self.server_pid) - server0) / wall, 1)
+        server = round(100 * (user1 + sys1 - user0 - sys0) / wall, 1)
         machine = round(100 * ncpu * (busy1 - busy0) / max(1.0, total1 - total0), 1)
         return {
             "server_cpu": server,
+            "server_sys_cpu": round(100 * (sys1 - sys0) / wall, 1),  # of which in the kernel
             "client_cpu": clients,
             "machine_cpu": machine,
             # Everything else on the machine (other people's jobs would show here).
@@ -965,15 +1021,18 @@ def anomalies(row: dict[str, Any], echo_expected: bool) -> str:
 
 @dataclass
 class Target:
-    """A server under test and the pairs set up on it."""
+    """A server under test, and how to make visitor–agent pairs on it."""
 
     name: str
     server: Server
     contiguous: bool  # Huiliu: sockets see every message of their conversations, own ones too
-    agents: dict[str, str]  # agent key -> token
-    pairs: list[tuple[int, str, str]]  # (pair index, visitor token, agent key)
+    # Phase number -> (agent key -> agent token, the pairs' specs)
+    new_pairs: Callable[[int], tuple[dict[str, str], list[PairSpec]]]
     reconnect_tokens: list[str]
+    # Pair index -> conversation id: the agents claim the new conversations, close the old ones.
     claim: Callable[[dict[int, int]], None] | None = None
+    close: Callable[[dict[int, int]], None] | None = None
+    conversations: dict[int, int] = field(default_factory=dict)  # the current pairs'
 
 
 class Bench:
@@ -993,8 +1052,10 @@ class Bench:
                 "idle": args.idle,
                 "clients": args.clients,
                 "reconnect_workers": args.reconnect_workers,
+                "reuse_pairs": args.reuse_pairs,
                 "text_bytes": TEXT_CHARS,
                 "cpus": os.cpu_count(),
+                "huiliu_source": source_revision(),
             },
             "relay": [],
             "idle": [],
@@ -1026,10 +1087,6 @@ class Bench:
         else:
             shutil.rmtree(self.root, ignore_errors=True)
 
-    def _server(self, server: Server) -> Server:
-        self.servers.append(server)
-        return server
-
     def _stop_server(self, server: Server) -> None:
         alive = server.alive()
         server.stop()
@@ -1055,89 +1112,95 @@ class Bench:
 
     def _target_huiliu(self) -> None:
         args = self.args
-        server, demo = start_huiliu("huiliu", self.root)
-        self._server(server)
-        relay = "relay" in self.only
-        tokens = asyncio.run(
-            widget_sessions(
-                server.base_url,
-                demo["widget_key"],
-                (args.pairs if relay else 0)
-                + (args.reconnect_workers if "reconnect" in self.only else 0),
-            )
-        )
+        server, demo = start_huiliu("huiliu", self.root, self.servers)
         agent_tokens = asyncio.run(agents_online(server.base_url, demo["agents"]))
         n_agents = len(agent_tokens)
-        pair_tokens, reconnect_tokens = (tokens[: args.pairs], tokens[args.pairs :])
-        if not relay:
-            pair_tokens, reconnect_tokens = [], tokens
+        agents = {str(a): t for a, t in enumerate(agent_tokens)}
+
+        def new_pairs(_phase: int) -> tuple[dict[str, str], list[PairSpec]]:
+            tokens = asyncio.run(widget_sessions(server.base_url, demo["widget_key"], args.pairs))
+            return agents, [(i, tok, str(i % n_agents)) for i, tok in enumerate(tokens)]
 
         def claim(conversations: dict[int, int]) -> None:
             claims = [(agent_tokens[i % n_agents], cid) for i, cid in conversations.items()]
-            asyncio.run(claim_all(server.base_url, claims))
+            asyncio.run(conversation_action(server.base_url, "claim", claims))
 
-        target = Target(
-            name="huiliu",
-            server=server,
-            contiguous=True,
-            agents={str(a): t for a, t in enumerate(agent_tokens)},
-            pairs=[(i, tok, str(i % n_agents)) for i, tok in enumerate(pair_tokens)],
-            reconnect_tokens=reconnect_tokens,
-            claim=claim,
-        )
-        self._drive(target, relay)
+        def close(conversations: dict[int, int]) -> None:
+            closes = [(agent_tokens[i % n_agents], cid) for i, cid in conversations.items()]
+            asyncio.run(conversation_action(server.base_url, "close", closes))
+
+        reconnect_tokens = []
+        if "reconnect" in self.only:
+            reconnect_tokens = asyncio.run(
+                widget_sessions(server.base_url, demo["widget_key"], args.reconnect_workers)
+            )
+        target = Target("huiliu", server, True, new_pairs, reconnect_tokens, claim, close)
+        self._drive(target, "relay" in self.only)
         self._stop_server(server)
 
     def _target_bare(self) -> None:
         args = self.args
-        server = self._server(start_bare("bare", self.root))
-        bare = "bare" in self.only
-        n = args.pairs if bare else 0
-        target = Target(
-            name="bare",
-            server=server,
-            contiguous=False,
-            agents={f"pair{i}": f"pair{i}" for i in range(n)},
-            pairs=[(i, f"pair{i}", f"pair{i}") for i in range(n)],
-            reconnect_tokens=[f"reconnect{i}" for i in range(args.reconnect_workers)],
-        )
-        self._drive(target, bare)
+        server = start_bare("bare", self.root, self.servers)
+
+        def new_pairs(phase: int) -> tuple[dict[str, str], list[PairSpec]]:
+            tokens = [f"p{phase}.{i}" for i in range(args.pairs)]
+            return {t: t for t in tokens}, [(i, t, t) for i, t in enumerate(tokens)]
+
+        reconnect_tokens = [f"reconnect{i}" for i in range(args.reconnect_workers)]
+        target = Target("bare", server, False, new_pairs, reconnect_tokens)
+        self._drive(target, "bare" in self.only)
         self._stop_server(server)
 
     def _drive(self, target: Target, relay: bool) -> None:
-        """Set the pairs up, run the relay phases, then the reconnect phase."""
+        """The relay phases (each on new pairs unless --reuse-pairs), then reconnects."""
         args = self.args
         # Huiliu's pairs are spread over 3 agents, one socket each: a worker holds whole
         # agents (pair i belongs to agent i % 3), the bare relay's pairs are split the same way.
         nworkers = max(1, min(args.clients, 3))
         workers = self._start_workers(nworkers, f"client-{target.name}")
         if relay:
-            commands = []
-            for w in range(nworkers):
-                mine = [p for p in target.pairs if (p[0] % 3) % nworkers == w]
-                keys = {p[2] for p in mine}
-                commands.append(
-                    {
-                        "cmd": "setup",
-                        "ws_url": target.server.ws_url,
-                        "contiguous": target.contiguous,
-                        "agents": {k: t for k, t in target.agents.items() if k in keys},
-                        "pairs": mine,
-                    }
-                )
-            log(f"{target.name}: connecting {len(target.pairs)} pairs")
-            replies = workers.call(commands, timeout=180)
-            conversations = {int(k): v for r in replies for k, v in r["conversations"].items()}
-            if target.claim is not None:
-                target.claim(conversations)
-            self._relay_phase(target, workers, "closed", window=args.window)
-            for rate in args.rates:
-                self._relay_phase(target, workers, "open", rate=rate)
+            phases: list[tuple[str, float]] = [("closed", w) for w in args.window]
+            phases += [("open", rate) for rate in args.rates]
+            for number, (kind, value) in enumerate(phases):
+                if number == 0 or not args.reuse_pairs:
+                    self._setup_pairs(target, workers, number)
+                if kind == "closed":
+                    self._relay_phase(target, workers, kind, window=int(value))
+                else:
+                    self._relay_phase(target, workers, kind, rate=value)
         if "reconnect" in self.only:
             self._reconnect(target, workers)
         closes = self._stop_workers(workers)
         if closes:
             self.results.setdefault("closes", {})[target.name] = closes
+
+    def _setup_pairs(self, target: Target, workers: Workers, phase: int) -> None:
+        """New visitors, each opening a conversation with its first message, claimed by its
+        agent; the workers close the previous pairs' sockets."""
+        nworkers = len(workers.pipes)
+        start = time.monotonic()
+        if target.close is not None and target.conversations:
+            target.close(target.conversations)  # the agents make room for the new ones
+        agents, pairs = target.new_pairs(phase)
+        commands = []
+        for w in range(nworkers):
+            mine = [p for p in pairs if (p[0] % 3) % nworkers == w]
+            keys = {p[2] for p in mine}
+            commands.append(
+                {
+                    "cmd": "setup",
+                    "ws_url": target.server.ws_url,
+                    "contiguous": target.contiguous,
+                    "agents": {k: t for k, t in agents.items() if k in keys},
+                    "pairs": mine,
+                }
+            )
+        replies = workers.call(commands, timeout=300)
+        conversations = {int(k): v for r in replies for k, v in r["conversations"].items()}
+        if target.claim is not None:
+            target.claim(conversations)
+        target.conversations = conversations
+        log(f"{target.name}: {len(pairs)} new pairs in {time.monotonic() - start:.1f} s")
 
     def _relay_phase(
         self,
@@ -1165,7 +1228,7 @@ class Bench:
             label = f"closed loop, window {window}/pair"
         else:
             assert rate is not None
-            command["rate_per_side"] = rate / (2 * len(target.pairs))
+            command["rate_per_side"] = rate / (2 * args.pairs)
             label = f"open loop {rate:g} msg/s"
         log(f"{target.name}: {label} for {args.duration:g} s")
         meter = CpuMeter(target.server.pid, workers.pids)
@@ -1211,6 +1274,7 @@ class Bench:
             for w in range(n)
         ]
         log(f"{target.name}: reconnect loop, {len(target.reconnect_tokens)} workers")
+        rss0, sockets0 = rss_kb(target.server.pid), target.server.health().get("sockets")
         meter = CpuMeter(target.server.pid, workers.pids)
         workers.send(commands)
         _sleep_until_ns(t0)
@@ -1218,6 +1282,8 @@ class Bench:
         _sleep_until_ns(t_end)
         cpu = meter.stop()
         replies = workers.collect(timeout=args.duration + 120)
+        time.sleep(1)
+        rss1, sockets1 = rss_kb(target.server.pid), target.server.health().get("sockets")
         latencies = sorted(x for r in replies for x in r["latencies"])
         errors: Counter[str] = Counter()
         for r in replies:
@@ -1230,6 +1296,8 @@ class Bench:
             "p99_ms": ms(percentile(latencies, 0.99)),
             "errors": dict(errors),
             **cpu,
+            "server_rss_mb": [round(rss0 / 1024, 1), round(rss1 / 1024, 1)],
+            "server_sockets": [sockets0, sockets1],
         }
         self.results["reconnect"].append(row)
         log(f"  {row['reconnects_per_s']} reconnects/s; errors {dict(errors) or 0}")
@@ -1237,8 +1305,7 @@ class Bench:
     # -- idle memory ---------------------------------------------------------------------
 
     def _idle_huiliu(self) -> None:
-        server, demo = start_huiliu("huiliu-idle", self.root)
-        self._server(server)
+        server, demo = start_huiliu("huiliu-idle", self.root, self.servers)
         log(f"huiliu-idle: creating {self.args.idle} widget sessions")
         start = time.monotonic()
         tokens = asyncio.run(widget_sessions(server.base_url, demo["widget_key"], self.args.idle))
@@ -1247,64 +1314,83 @@ class Bench:
         self._stop_server(server)
 
     def _idle_bare(self) -> None:
-        server = self._server(start_bare("bare-idle", self.root))
+        server = start_bare("bare-idle", self.root, self.servers)
         self._idle(server, [f"idle{i}" for i in range(self.args.idle)])
         self._stop_server(server)
 
     def _idle(self, server: Server, tokens: list[str]) -> None:
+        """Open the sockets, read the server's RSS, close them; twice, to tell growth that
+        stays (allocator high-water mark) from growth that keeps coming back (a leak)."""
         soft = raise_nofile()
         per_proc = max(100, min(self.args.idle_per_proc, soft - 200))
         nprocs = max(1, math.ceil(len(tokens) / per_proc))
         workers = self._start_workers(nprocs, f"idle-{server.name}")
         time.sleep(2)
         before = rss_kb(server.pid)
-        sockets_before = int(server.health().get("sockets", 0))
-        log(f"{server.name}: opening {len(tokens)} idle sockets from {nprocs} processes")
-        replies = workers.call(
-            [
+        counts = [int(server.health().get("sockets", 0))]
+        rounds = []
+        for round_no in (1, 2):
+            log(
+                f"{server.name}: opening {len(tokens)} idle sockets from {nprocs} processes"
+                f" (round {round_no})"
+            )
+            replies = workers.call(
+                [
+                    {
+                        "cmd": "idle_open",
+                        "ws_url": server.ws_url,
+                        "path": "/ws/visitor",
+                        "tokens": tokens[w::nprocs],
+                        "concurrency": 100,
+                    }
+                    for w in range(nprocs)
+                ],
+                timeout=900,
+            )
+            errors: Counter[str] = Counter()
+            for r in replies:
+                errors.update(r["errors"])
+            time.sleep(3)  # past Huiliu's 1 s first-frame grace; let the allocator settle
+            open_rss = rss_kb(server.pid)
+            counts.append(int(server.health().get("sockets", 0)))
+            closing = workers.call([{"cmd": "idle_close"}] * nprocs, timeout=600)
+            time.sleep(3)
+            closed_rss = rss_kb(server.pid)
+            counts.append(int(server.health().get("sockets", 0)))
+            seconds = max(r["seconds"] for r in replies)
+            rounds.append(
                 {
-                    "cmd": "idle_open",
-                    "ws_url": server.ws_url,
-                    "path": "/ws/visitor",
-                    "tokens": tokens[w::nprocs],
-                    "concurrency": 100,
+                    "opened": sum(r["opened"] for r in replies),
+                    "seconds": seconds,
+                    "errors": dict(errors),
+                    "open_rss": open_rss,
+                    "closed_rss": closed_rss,
+                    "closes": [c for r in closing for c in r["closes"]],
                 }
-                for w in range(nprocs)
-            ],
-            timeout=900,
-        )
-        opened = sum(r["opened"] for r in replies)
-        seconds = max(r["seconds"] for r in replies)
-        errors: Counter[str] = Counter()
-        for r in replies:
-            errors.update(r["errors"])
-        time.sleep(3)  # past Huiliu's 1 s first-frame grace; let the allocator settle
-        after = rss_kb(server.pid)
-        sockets_after = int(server.health().get("sockets", 0))
-        replies = workers.call([{"cmd": "idle_close"}] * nprocs, timeout=600)
-        time.sleep(3)
-        closed_rss = rss_kb(server.pid)
-        sockets_closed = int(server.health().get("sockets", 0))
-        closes = [c for r in replies for c in r["closes"]]
+            )
         self._stop_workers(workers)
+        first, second = rounds
+        opened = first["opened"]
         row = {
             "target": server.name,
             "sockets": opened,
-            "open_errors": dict(errors),
-            "open_s": round(seconds, 1),
-            "opened_per_s": round(opened / seconds, 1) if seconds else None,
+            "open_errors": first["errors"] or second["errors"],
+            "open_s": round(first["seconds"], 1),
+            "opened_per_s": round(opened / first["seconds"], 1) if first["seconds"] else None,
             "rss_before_mb": round(before / 1024, 1),
-            "rss_after_mb": round(after / 1024, 1),
-            "kb_per_socket": round((after - before) / opened, 1) if opened else None,
-            "rss_after_close_mb": round(closed_rss / 1024, 1),
-            "server_sockets": [sockets_before, sockets_after, sockets_closed],
-            "closed_by_server": closes[:10],
+            "rss_after_mb": round(first["open_rss"] / 1024, 1),
+            "kb_per_socket": round((first["open_rss"] - before) / opened, 1) if opened else None,
+            "rss_after_close_mb": round(first["closed_rss"] / 1024, 1),
+            "rss_round2_open_mb": round(second["open_rss"] / 1024, 1),
+            "rss_round2_closed_mb": round(second["closed_rss"] / 1024, 1),
+            "server_sockets": counts,
+            "closed_by_server": (first["closes"] + second["closes"])[:10],
         }
         self.results["idle"].append(row)
         log(
-            f"  {opened} sockets in {seconds:.1f} s; RSS {row['rss_before_mb']} -> "
-            f"{row['rss_after_mb']} MB = {row['kb_per_socket']} KB/socket; "
-            f"server counts {row['server_sockets']}"
+            f"  {opened} sockets in {first['seconds']:.1f} s; RSS {row['rss_before_mb']} -> "
+            f"{row['rss_after_mb']} MB = {row['kb_per_socket']} KB/socket; round 2 "
+            f"{row['rss_round2_open_mb']} MB; server counts {counts}"
         )
 
     # -- report --------------------------------------------------------------------------
@@ -1312,11 +1398,11 @@ class Bench:
     def summary(self) -> dict[str, Any]:
         res = self.results
         ratios: dict[str, float] = {}
-        by_key = {(r["target"], r["phase"], r["offered"]): r for r in res["relay"]}
-        for (target, phase, offered), row in by_key.items():
-            bare = by_key.get(("bare", phase, offered))
+        by_key = {(r["target"], r["window"], r["offered"]): r for r in res["relay"]}
+        for (target, window, offered), row in by_key.items():
+            bare = by_key.get(("bare", window, offered))
             if target == "huiliu" and bare and bare["rate"]:
-                name = "closed" if phase == "closed" else f"open {offered:g}"
+                name = f"closed W={window}" if window else f"open {offered:g}/s"
                 ratios[name] = round(row["rate"] / bare["rate"], 3)
         res["ratio_huiliu_over_bare"] = ratios
         res["command"] = shlex.join(sys.orig_argv)
@@ -1327,12 +1413,15 @@ class Bench:
         cfg = res["config"]
         out = [
             "",
-            f"Huiliu relay benchmark: {cfg['pairs']} pairs, {cfg['text_bytes']} B texts, "
+            f"Huiliu relay benchmark: {cfg['pairs']} pairs "
+            f"({'the same pairs in every phase' if cfg['reuse_pairs'] else 'new ones per phase'}"
+            f"), {cfg['text_bytes']} B texts, "
             f"{cfg['duration_s']:g} s per phase (+{cfg['warmup_s']:g} s warm-up), "
             f"{cfg['clients']} client process(es) max, {cfg['cpus']} CPUs",
             "CPU over the measured window, 100 % = one core: server = the server process (all "
             "threads), clients = each load generator, other = the rest of the machine, machine "
             "= all cores.",
+            f"Huiliu source: {cfg['huiliu_source']}",
             "",
         ]
         if res["relay"]:
@@ -1359,7 +1448,7 @@ class Bench:
             out.append("")
             out.append("Checks per phase (sent, acked, delivered, duplicates, seq gaps, errors)")
             for r in res["relay"]:
-                phase = "closed" if r["phase"] == "closed" else f"open {r['offered']:g}"
+                phase = f"closed W={r['window']}" if r["window"] else f"open {r['offered']:g}/s"
                 lag = r["send_lag_p99_ms"]
                 lag_text = f", client send lag p99 {lag} ms" if lag is not None else ""
                 out.append(
@@ -1382,9 +1471,9 @@ class Bench:
                 out.append(
                     f"  {r['target']:<12} {r['sockets']} sockets opened in {r['open_s']} s "
                     f"({r['opened_per_s']}/s): RSS {r['rss_before_mb']} -> {r['rss_after_mb']} MB"
-                    f" = {r['kb_per_socket']} KB per socket; after closing "
-                    f"{r['rss_after_close_mb']} MB; server socket count before/open/closed "
-                    f"{r['server_sockets']}"
+                    f" = {r['kb_per_socket']} KB per socket; closed {r['rss_after_close_mb']} MB;"
+                    f" again open {r['rss_round2_open_mb']} MB, closed "
+                    f"{r['rss_round2_closed_mb']} MB; server socket counts {r['server_sockets']}"
                     + (f"; open errors {r['open_errors']}" if r["open_errors"] else "")
                     + (
                         f"; closed by server {r['closed_by_server']}"
@@ -1399,8 +1488,9 @@ class Bench:
                 out.append(
                     f"  {r['target']:<7} {r['workers']} workers: {r['reconnects_per_s']} /s, "
                     f"cycle p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, server CPU "
-                    f"{r['server_cpu']} %, clients {r['client_cpu']} %, machine "
-                    f"{r['machine_cpu']} %" + (f"; errors {r['errors']}" if r["errors"] else "")
+                    f"{r['server_cpu']} %, clients {r['client_cpu']} %, other {r['other_cpu']} "
+                    f"%; server RSS before/after {r['server_rss_mb']} MB, sockets before/after "
+                    f"{r['server_sockets']}" + (f"; errors {r['errors']}" if r["errors"] else "")
                 )
             out.append("")
         for name, info in res["server_logs"].items():
@@ -1434,11 +1524,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--rates",
         type=_rates,
         nargs="+",
-        default=[[1000.0, 2500.0, 5000.0]],
+        default="1000,2500,5000",
         help="open-loop rates in msg/s, in total (space- or comma-separated)",
     )
     parser.add_argument(
-        "--window", type=int, default=4, help="closed loop: messages in flight per pair"
+        "--window",
+        type=int,
+        nargs="+",
+        default=[1, 8],
+        help="closed loop: messages in flight per pair (1 = ping-pong); one phase per value",
     )
     parser.add_argument("--idle", type=int, default=10_000, help="idle sockets")
     parser.add_argument(
@@ -1449,11 +1543,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--clients", type=int, default=1, help="load-generator processes (1-3)")
     parser.add_argument("--only", nargs="+", choices=PHASES, help="run only these parts")
+    parser.add_argument(
+        "--reuse-pairs",
+        action="store_true",
+        help="run every relay phase on the same pairs (their conversations grow from phase to"
+        " phase) instead of new pairs per phase",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory and logs")
     args = parser.parse_args(argv)
-    args.rates = [rate for group in args.rates for rate in group]
-    if args.pairs < 1 or args.duration <= 0 or args.window < 1 or args.clients < 1:
+    # A list of lists from the command line; one list when argparse parsed the default.
+    args.rates = [r for g in args.rates for r in (g if isinstance(g, list) else [g])]
+    if args.pairs < 1 or args.duration <= 0 or min(args.window) < 1 or args.clients < 1:
         parser.error("--pairs, --duration, --window and --clients must be positive")
     return args
 

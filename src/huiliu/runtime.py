@@ -58,7 +58,12 @@ class Runtime:
             db=db,
             bus=bus,
             writer=MessageWriter(
-                db, bus.publish, batch_size=settings.writer_batch_size, on_opened=router.kick
+                db,
+                bus.publish,
+                batch_size=settings.writer_batch_size,
+                on_opened=lambda tenant, group: router.kick(
+                    tenant, groups=[group] if group is not None else []
+                ),
             ),
             hub=Hub(heartbeat_s=settings.heartbeat_s, presence=presence),
             router=router,

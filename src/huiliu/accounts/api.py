@@ -50,7 +50,7 @@ async def set_status(body: StatusIn, principal: AgentDep, runtime: RuntimeDep) -
             session, tenant_id=principal.tenant_id, account_id=principal.id
         )
         account.status = body.status
-    runtime.router.kick(principal.tenant_id)  # an agent coming online takes waiting work
+    runtime.router.kick(principal.tenant_id, agents=[principal.id])  # takes waiting work
     return AccountOut.model_validate(account)
 
 
@@ -85,7 +85,7 @@ async def set_capacity(
             session, tenant_id=principal.tenant_id, account_id=account_id
         )
         account.capacity = body.capacity
-    runtime.router.kick(principal.tenant_id)
+    runtime.router.kick(principal.tenant_id, agents=[account_id])
     return AccountOut.model_validate(account)
 
 

@@ -159,7 +159,12 @@ async def close(
         conversation_id=conversation_id,
         reason=body.reason if body else None,
     )
-    runtime.router.kick(principal.tenant_id)  # the agent has room for the next one
+    # The agent has room for the next one in their groups' queues.
+    runtime.router.kick(
+        principal.tenant_id,
+        groups=[closed.group_id] if closed.group_id is not None else [],
+        agents=[closed.assignee_id],
+    )
     return closed
 
 

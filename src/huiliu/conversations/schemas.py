@@ -35,6 +35,8 @@ class ConversationOut(_Out):
     channel: str
     status: ConversationStatus
     assignee_id: int | None
+    group_id: int | None = None
+    priority: int = 0
     last_seq: int
     created_at: datetime
     last_message_at: datetime

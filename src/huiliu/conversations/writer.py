@@ -88,11 +88,12 @@ class MessageWriter:
         publish: Publisher,
         *,
         batch_size: int = 256,
-        on_opened: Callable[[int], None] | None = None,
+        on_opened: Callable[[int, int | None], None] | None = None,
     ) -> None:
         self._db = db
         self._publish = publish
-        self._on_opened = on_opened  # called with the tenant id when a conversation opens
+        # Called with (tenant id, group id) when a conversation opens, after commit.
+        self._on_opened = on_opened
         self._batch_size = batch_size
         self._queue: asyncio.Queue[SendRequest] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -141,7 +142,7 @@ class MessageWriter:
 
     async def _store_and_publish(self, batch: list[SendRequest]) -> None:
         started = time.perf_counter()
-        results, events = await self._store(batch)
+        results, events, opened = await self._store(batch)
         metrics.WRITER_COMMIT_SECONDS.observe(time.perf_counter() - started)
         metrics.WRITER_BATCH.observe(len(batch))
         stored = sum(1 for e in events if e.message.sender.type != SenderType.system)
@@ -162,19 +163,18 @@ class MessageWriter:
                 # Stored and acked; subscribers refill from the database by seq.
                 log.exception("publishing %d events failed", len(events))
         if self._on_opened is not None:
-            for tenant_id in {
-                e.tenant_id for e in events if e.message.content.get("event") == "opened"
-            }:
-                self._on_opened(tenant_id)
+            for tenant_id, group_id in opened:
+                self._on_opened(tenant_id, group_id)
 
     async def _store(
         self, batch: list[SendRequest]
-    ) -> tuple[list[Ack | AppError], list[MessageCreated]]:
+    ) -> tuple[list[Ack | AppError], list[MessageCreated], set[tuple[int, int | None]]]:
         now = utcnow()
         results: list[Ack | AppError | _SameAs | None] = [None] * len(batch)
         new_rows: list[dict[str, Any]] = []
         owners: list[int] = []  # for each new row, the request it answers
         opened_events: list[tuple[dict[str, Any], int]] = []  # (row, id) of 'opened' events
+        opened_queues: set[tuple[int, int | None]] = set()  # (tenant, group) of new ones
         async with self._db.write_connection() as conn:
             # 1. Visitors writing without a conversation: find or open one.
             conv_ids: list[int | None] = [r.conversation_id for r in batch]
@@ -185,13 +185,16 @@ class MessageWriter:
                     key = (p.tenant_id, p.id, request.channel)
                     if key not in opened:
                         try:
-                            cid, created = await _open_conversation(conn, p, request.channel, now)
+                            cid, created, group_id = await _open_conversation(
+                                conn, p, request.channel, now
+                            )
                         except AppError as exc:
                             results[i] = exc
                             continue
                         opened[key] = cid
                         if created is not None:
                             opened_events.append(created)
+                            opened_queues.add((p.tenant_id, group_id))
                     conv_ids[i] = opened[key]
             ids = sorted({cid for cid in conv_ids if cid is not None})
             # 2. Lock the conversations, in id order so two writers never deadlock.
@@ -379,7 +382,7 @@ class MessageWriter:
             else:
                 assert result is not None
                 final.append(result)
-        return final, events
+        return final, events, opened_queues
 
 
 def message_out(row: dict[str, Any] | Any, message_id: int | None = None) -> MessageOut:
@@ -399,7 +402,7 @@ def message_out(row: dict[str, Any] | Any, message_id: int | None = None) -> Mes
 
 async def _open_conversation(
     conn: AsyncConnection, principal: Principal, channel: str, now: datetime
-) -> tuple[int, tuple[dict[str, Any], int] | None]:
+) -> tuple[int, tuple[dict[str, Any], int] | None, int | None]:
     """The visitor's open conversation on ``channel``, or a new one with its 'opened' event
     (returned as the stored row and its id, to be published after commit)."""
     if not principal.is_visitor:
@@ -413,7 +416,7 @@ async def _open_conversation(
         )
     )
     if found is not None:
-        return int(found), None
+        return int(found), None, None
     # A new conversation waits in the tenant's default group, if it has one, with the
     # priority the tenant's rules give this customer and channel.
     group_id = await conn.scalar(
@@ -461,7 +464,7 @@ async def _open_conversation(
                 "created_at": now,
             }
             inserted = await conn.execute(insert(messages).values(**row).returning(messages.c.id))
-            return cid, (row, int(inserted.scalar_one()))
+            return cid, (row, int(inserted.scalar_one())), group_id
     except IntegrityError:
         # Another process opened it a moment ago (the partial unique index); use theirs.
         found = await conn.scalar(
@@ -474,4 +477,4 @@ async def _open_conversation(
         )
         if found is None:
             raise
-        return int(found), None
+        return int(found), None, None

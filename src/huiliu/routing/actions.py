@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, text, update
+from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, text, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from huiliu.accounts.models import Account, AgentStatus
@@ -40,6 +40,24 @@ members_t = cast(Table, GroupMember.__table__)
 tenants_t = cast(Table, Tenant.__table__)
 
 MAX_WAITING = 5000  # conversations considered per pass (the oldest, by priority)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The part of a tenant a pass looks at: some groups, and the groups of some agents.
+
+    When capacity frees for an agent, or work arrives in a group, only the queues of those
+    groups can change hands: every other queue already had no agent with room for it (the
+    router is work-conserving), so a scoped pass decides what a full pass would."""
+
+    groups: frozenset[int] = frozenset()
+    agents: frozenset[int] = frozenset()
+
+    def __or__(self, other: Scope) -> Scope:
+        return Scope(self.groups | other.groups, self.agents | other.agents)
+
+    def __bool__(self) -> bool:
+        return bool(self.groups or self.agents)
 
 
 @dataclass
@@ -77,7 +95,8 @@ def _epoch(value: Any) -> float:
     return float(value.timestamp()) if value is not None else 0.0
 
 
-async def snapshot(conn: AsyncConnection, tenant_id: int) -> Snapshot:
+async def snapshot(conn: AsyncConnection, tenant_id: int, scope: Scope | None = None) -> Snapshot:
+    """The tenant's agents, groups and waiting work (only ``scope``'s part, if given)."""
     default_capacity = await conn.scalar(
         select(tenants_t.c.default_capacity).where(tenants_t.c.id == tenant_id)
     )
@@ -88,19 +107,25 @@ async def snapshot(conn: AsyncConnection, tenant_id: int) -> Snapshot:
         )
     ):
         memberships.setdefault(row.account_id, set()).add(row.group_id)
-    loads: dict[int, int] = dict(
-        (
-            await conn.execute(
-                select(conversations.c.assignee_id, func.count())
-                .where(
-                    conversations.c.tenant_id == tenant_id,
-                    conversations.c.status == ConversationStatus.open.value,
-                    conversations.c.assignee_id.is_not(None),
-                )
-                .group_by(conversations.c.assignee_id)
-            )
-        ).all()
+    in_groups: set[int] | None = None
+    in_agents: set[int] | None = None
+    if scope is not None:
+        in_groups = set(scope.groups)
+        for agent_id in scope.agents:
+            in_groups |= memberships.get(agent_id, set())
+        in_agents = set(scope.agents) | {a for a, gs in memberships.items() if gs & in_groups}
+    load_query = (
+        select(conversations.c.assignee_id, func.count())
+        .where(
+            conversations.c.tenant_id == tenant_id,
+            conversations.c.status == ConversationStatus.open.value,
+            conversations.c.assignee_id.is_not(None),
+        )
+        .group_by(conversations.c.assignee_id)
     )
+    if in_agents is not None:
+        load_query = load_query.where(conversations.c.assignee_id.in_(in_agents))
+    loads: dict[int, int] = dict((await conn.execute(load_query)).all())
     agents = [
         engine.AgentState(
             id=row.id,
@@ -118,13 +143,21 @@ async def snapshot(conn: AsyncConnection, tenant_id: int) -> Snapshot:
                 accounts.c.active,
                 accounts.c.capacity,
                 accounts.c.last_assigned_at,
-            ).where(accounts.c.tenant_id == tenant_id)
+            ).where(
+                accounts.c.tenant_id == tenant_id,
+                accounts.c.id.in_(in_agents) if in_agents is not None else true(),
+            )
         )
     ]
     groups: dict[int, engine.GroupState] = {}
     hours: dict[int, WorkingHours] = {}
     now = utcnow()
-    for row in await conn.execute(select(groups_t).where(groups_t.c.tenant_id == tenant_id)):
+    for row in await conn.execute(
+        select(groups_t).where(
+            groups_t.c.tenant_id == tenant_id,
+            groups_t.c.id.in_(in_groups) if in_groups is not None else true(),
+        )
+    ):
         group_hours = _hours(row.working_hours)
         if group_hours is not None:
             hours[row.id] = group_hours
@@ -135,6 +168,17 @@ async def snapshot(conn: AsyncConnection, tenant_id: int) -> Snapshot:
             rr_last_agent_id=row.rr_last_agent_id,
             is_open=group_hours.is_open(now) if group_hours is not None else True,
         )
+    # Waiting: in a group's queue, or in an agent's own (after a transfer to them).
+    waiting_here = (
+        or_(conversations.c.group_id.is_not(None), conversations.c.target_agent_id.is_not(None))
+        if in_groups is None or in_agents is None
+        else or_(
+            and_(
+                conversations.c.group_id.in_(in_groups), conversations.c.target_agent_id.is_(None)
+            ),
+            conversations.c.target_agent_id.in_(in_agents),
+        )
+    )
     rows = (
         await conn.execute(
             select(
@@ -151,7 +195,7 @@ async def snapshot(conn: AsyncConnection, tenant_id: int) -> Snapshot:
                 conversations.c.tenant_id == tenant_id,
                 conversations.c.status == ConversationStatus.open.value,
                 conversations.c.assignee_id.is_(None),
-                conversations.c.group_id.is_not(None),
+                waiting_here,
             )
             .order_by(
                 conversations.c.priority.desc(), conversations.c.queued_at, conversations.c.id
@@ -159,7 +203,11 @@ async def snapshot(conn: AsyncConnection, tenant_id: int) -> Snapshot:
             .limit(MAX_WAITING)
         )
     ).all()
-    previous = await _previous_agents(conn, tenant_id, [r.contact_id for r in rows])
+    # The previous agent matters only to last-agent groups.
+    last_agent_groups = {g.id for g in groups.values() if g.strategy is engine.Strategy.last_agent}
+    previous = await _previous_agents(
+        conn, tenant_id, [r.contact_id for r in rows if r.group_id in last_agent_groups]
+    )
     waiting = []
     for r in rows:
         last_agent, last_at = previous.get(r.contact_id, (None, None))
@@ -327,12 +375,13 @@ async def _tell_closed(
     return events
 
 
-async def route_tenant(db: Database, tenant_id: int) -> PassResult:
-    """One routing pass for a tenant (the caller publishes ``events`` after it returns)."""
+async def route_tenant(db: Database, tenant_id: int, scope: Scope | None = None) -> PassResult:
+    """One routing pass for a tenant, or the ``scope`` part of it (the caller publishes
+    ``events`` after it returns)."""
     now = utcnow()
     async with db.write_connection() as conn:
         await lock_tenant(conn, tenant_id)
-        snap = await snapshot(conn, tenant_id)
+        snap = await snapshot(conn, tenant_id, scope)
         decided = engine.plan(snap.agents, snap.groups, snap.waiting, now=time.time())
         events = await apply_assignments(conn, tenant_id, decided.assignments, now=now)
         for group_id, agent_id in decided.rr_last.items():

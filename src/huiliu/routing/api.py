@@ -175,7 +175,7 @@ async def transfer(
         note=body.note,
     )
     await runtime.bus.publish(events)
-    await runtime.router.route_now(principal.tenant_id)
+    await runtime.router.route_now(principal.tenant_id)  # lands at once if the target has room
     return await _conversation(runtime, principal.tenant_id, conversation_id)
 
 

@@ -77,18 +77,38 @@ def plan(
     *,
     now: float,
 ) -> Plan:
-    """Assign waiting conversations to agents. Mutates the given agents' load."""
+    """Assign waiting conversations to agents. Mutates the given agents' load.
+
+    Linear in the waiting items plus the agents looked at: agents are indexed by group, and a
+    queue whose agents are all full is skipped for the rest of the plan (room only shrinks
+    while planning)."""
     pool = sorted(agents, key=lambda a: a.id)
+    by_id = {a.id: a for a in pool}
+    by_group: dict[int, list[AgentState]] = {}
+    for agent in pool:
+        for group_id in agent.groups:
+            by_group.setdefault(group_id, []).append(agent)
+    exhausted: set[tuple[str, int]] = set()
     result = Plan()
     tick = 0
     for item in queue_order(waiting):
+        key = queue_key(item)
+        if key in exhausted:
+            continue
         group = groups.get(item.group_id) if item.group_id is not None else None
         if item.target_agent_id is None and (
             group is None or group.strategy is Strategy.manual or not group.is_open
         ):
             continue
-        eligible = [a for a in pool if is_eligible(a, item)]
+        if item.target_agent_id is not None:
+            target = by_id.get(item.target_agent_id)
+            candidates = [target] if target is not None else []
+        else:
+            candidates = by_group.get(item.group_id or 0, [])
+        eligible = [a for a in candidates if is_eligible(a, item)]
         if not eligible:
+            if not any(a.has_room for a in candidates):
+                exhausted.add(key)
             continue
         agent = eligible[0] if group is None else _choose(group, eligible, item, now=now)
         agent.load += 1

@@ -14,6 +14,7 @@ import contextlib
 import logging
 import math
 import time
+from collections.abc import Iterable
 
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -25,7 +26,7 @@ from huiliu.conversations.schemas import ConversationRef
 from huiliu.db import Database
 from huiliu.db.base import utcnow
 from huiliu.routing import engine
-from huiliu.routing.actions import PassResult, route_tenant
+from huiliu.routing.actions import PassResult, Scope, route_tenant
 from huiliu.routing.settings import RoutingSettings
 from huiliu.routing.timeouts import enforce
 from huiliu.tenants.models import Tenant
@@ -43,13 +44,14 @@ class Router:
         self.sweep_s = sweep_s
         self._db = db
         self._bus = bus
-        self._dirty: set[int] = set()
+        # Tenants to route, each with the part that changed (None: all of it).
+        self._dirty: dict[int, Scope | None] = {}
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
         self._tasks: list[asyncio.Task[None]] = []
         self._positions: dict[int, tuple[int, int | None]] = {}
-        self._stats: dict[int, object] = {}
+        self._stats: dict[tuple[int, int], object] = {}
 
     async def start(self) -> None:
         self._tasks = [
@@ -64,8 +66,17 @@ class Router:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    def kick(self, tenant_id: int) -> None:
-        self._dirty.add(tenant_id)
+    def kick(
+        self, tenant_id: int, *, groups: Iterable[int] = (), agents: Iterable[int | None] = ()
+    ) -> None:
+        """Route the tenant soon. Name the groups that got work or the agents that got room
+        to route just their queues; name nothing to route everything."""
+        scope = Scope(frozenset(groups), frozenset(a for a in agents if a is not None))
+        if tenant_id in self._dirty:
+            known = self._dirty[tenant_id]
+            self._dirty[tenant_id] = None if known is None or not scope else known | scope
+        else:
+            self._dirty[tenant_id] = scope if scope else None
         self._idle.clear()
         self._wake.set()
 
@@ -73,8 +84,8 @@ class Router:
         """Wait until every kicked pass has run (tests and benchmarks)."""
         await self._idle.wait()
 
-    async def route_now(self, tenant_id: int) -> PassResult:
-        result = await route_tenant(self._db, tenant_id)
+    async def route_now(self, tenant_id: int, scope: Scope | None = None) -> PassResult:
+        result = await route_tenant(self._db, tenant_id, scope)
         await self._publish(tenant_id, result)
         return result
 
@@ -83,13 +94,14 @@ class Router:
             await self._wake.wait()
             self._wake.clear()
             while self._dirty:
-                tenant_id = self._dirty.pop()
+                tenant_id = next(iter(self._dirty))
+                scope = self._dirty.pop(tenant_id)
                 try:
-                    await self.route_now(tenant_id)
+                    await self.route_now(tenant_id, scope)
                 except Exception:
                     log.exception("routing pass for tenant %s failed; will retry", tenant_id)
                     await asyncio.sleep(0.5)
-                    self._dirty.add(tenant_id)
+                    self.kick(tenant_id)
             if not self._dirty:
                 self._idle.set()
 
@@ -129,14 +141,20 @@ class Router:
             self.kick(tenant_id)
 
     async def _publish(self, tenant_id: int, result: PassResult) -> None:
-        events: list[Event] = list(result.events)
-        events += await self._position_events(tenant_id, result)
+        # Assignments first: customers and agents should not wait for the bookkeeping.
+        if result.events:
+            await self._bus.publish(result.events)
+        events: list[Event] = await self._position_events(tenant_id, result)
         stats = queue_stats(tenant_id, result, now=time.time())
-        # Waiting times grow every second; re-send only when something else changed.
-        fingerprint = [(g.group_id, g.open_now, g.waiting, g.agents) for g in stats.groups]
-        if self._stats.get(tenant_id) != fingerprint:
-            self._stats[tenant_id] = fingerprint
-            events.append(stats)
+        # Waiting times grow every second; re-send a group only when something else changed.
+        changed = []
+        for group in stats.groups:
+            fingerprint = (group.open_now, group.waiting, group.agents)
+            if self._stats.get((tenant_id, group.group_id)) != fingerprint:
+                self._stats[(tenant_id, group.group_id)] = fingerprint
+                changed.append(group)
+        if changed:
+            events.append(QueueStats(tenant_id=tenant_id, groups=changed))
         if events:
             await self._bus.publish(events)
 
@@ -205,20 +223,28 @@ async def _handling_times(conn: AsyncConnection, tenant_id: int) -> dict[int, fl
 
 
 def queue_stats(tenant_id: int, result: PassResult, *, now: float) -> QueueStats:
-    groups = []
-    for group in sorted(result.groups.values(), key=lambda g: g.id):
-        waiting = [w for w in result.waiting if w.group_id == group.id]
-        groups.append(
+    waiting: dict[int, list[float]] = {}
+    for item in result.waiting:
+        if item.group_id is not None:
+            waiting.setdefault(item.group_id, []).append(item.queued_at)
+    members: dict[int, list[AgentLoad]] = {}
+    for a in result.agents:
+        for group_id in a.groups:
+            members.setdefault(group_id, []).append(
+                AgentLoad(id=a.id, status=a.status, load=a.load, capacity=a.capacity)
+            )
+    return QueueStats(
+        tenant_id=tenant_id,
+        groups=[
             GroupQueueStats(
                 group_id=group.id,
                 open_now=group.is_open,
-                waiting=len(waiting),
-                longest_wait_s=round(max((now - w.queued_at for w in waiting), default=0.0), 3),
-                agents=[
-                    AgentLoad(id=a.id, status=a.status, load=a.load, capacity=a.capacity)
-                    for a in result.agents
-                    if group.id in a.groups
-                ],
+                waiting=len(waiting.get(group.id, ())),
+                longest_wait_s=round(now - min(waiting[group.id]), 3)
+                if group.id in waiting
+                else 0.0,
+                agents=members.get(group.id, []),
             )
-        )
-    return QueueStats(tenant_id=tenant_id, groups=groups)
+            for group in sorted(result.groups.values(), key=lambda g: g.id)
+        ],
+    )
