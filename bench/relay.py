@@ -236,10 +236,14 @@ def source_revision() -> str:
     return commit + (" + uncommitted changes in src/" if dirty else "")
 
 
+EXTRA_ENV: dict[str, str] = {}  # settings given with --set
+
+
 def huiliu_env(data_dir: Path) -> dict[str, str]:
-    """The environment of a default embedded deployment in ``data_dir``."""
+    """The environment of an embedded deployment in ``data_dir``: defaults, plus --set."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUILIU_")}
     env["HUILIU_DATA_DIR"] = str(data_dir)
+    env.update(EXTRA_ENV)
     return env
 
 
@@ -1551,7 +1555,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory and logs")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a Huiliu setting for the server, e.g. --set SQLITE_SYNCHRONOUS=NORMAL",
+    )
     args = parser.parse_args(argv)
+    for item in args.set:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            parser.error(f"--set wants NAME=VALUE, not {item!r}")
+        EXTRA_ENV["HUILIU_" + name.upper().removeprefix("HUILIU_")] = value
     # A list of lists from the command line; one list when argparse parsed the default.
     args.rates = [r for g in args.rates for r in (g if isinstance(g, list) else [g])]
     if args.pairs < 1 or args.duration <= 0 or min(args.window) < 1 or args.clients < 1:

@@ -584,3 +584,50 @@ async def test_supervisors_watch_the_queue_live(
     assert away["waiting"] == 1
     # Agents don't get the supervisors' view.
     assert [f for f in await agent_sock.silent(0.3) if f["type"] == "queue.stats"] == []
+
+
+async def test_a_channel_has_its_own_group_and_a_customer_can_pick_another(
+    http: httpx.AsyncClient, connect: Connect, world: World, other_world: World
+) -> None:
+    a, b = world.agents
+    await make_group(http, world, members=[a.id], strategy="manual")  # the default
+    web = await make_group(
+        http, world, members=[a.id], strategy="manual", default=False, channels=["web"]
+    )
+    after_sales = await make_group(http, world, members=[b.id], default=False)
+    visitor, cid, info = await arrive(http, connect, world)
+    conv = (
+        await http.get(f"/api/v1/conversations/{cid}", headers=bearer(info["visitor_token"]))
+    ).json()
+    assert conv["group_id"] == web["id"]  # the web channel's group, not the default one
+    # The customer taps "售后" in a menu: their conversation moves to that queue.
+    r = await http.post(
+        f"/api/v1/conversations/{cid}/queue",
+        json={"group_id": after_sales["id"]},
+        headers=bearer(info["visitor_token"]),
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["group_id"] == after_sales["id"]
+    assert await assigned_to(visitor, cid) == b.id
+    # Once served, it moves only by transfer; others' conversations and groups are out of reach.
+    r = await http.post(
+        f"/api/v1/conversations/{cid}/queue",
+        json={"group_id": web["id"]},
+        headers=bearer(info["visitor_token"]),
+    )
+    assert r.status_code == 409
+    _v2, cid2, info2 = await arrive(http, connect, world)
+    foreign = await make_group(http, other_world, members=[other_world.agents[0].id])
+    for body, token, status in (
+        ({"group_id": foreign["id"]}, info2["visitor_token"], 404),
+        ({"group_id": 0}, info2["visitor_token"], 422),
+        ({"group_id": web["id"]}, info["visitor_token"], 404),  # not this visitor's conversation
+    ):
+        r = await http.post(f"/api/v1/conversations/{cid2}/queue", json=body, headers=bearer(token))
+        assert r.status_code == status, (body, r.text)
+    r = await http.post(
+        "/api/v1/groups",
+        json={"name": "bad", "channels": ["Web Chat"]},
+        headers=bearer(world.admin.token),
+    )
+    assert r.status_code == 422

@@ -63,6 +63,11 @@ class Settings(BaseSettings):
         le=300,
         description="How often each process enforces routing timeouts and re-routes waiting work.",
     )
+    writer_queue_limit: int = Field(
+        default=20_000,
+        ge=10,
+        description="Messages waiting to be stored before new ones are refused with 'busy'.",
+    )
     sqlite_synchronous: str = Field(
         default="FULL",
         description="SQLite synchronous pragma: FULL (survives power loss) "

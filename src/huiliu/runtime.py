@@ -61,6 +61,7 @@ class Runtime:
                 db,
                 bus.publish,
                 batch_size=settings.writer_batch_size,
+                queue_limit=settings.writer_queue_limit,
                 on_opened=lambda tenant, group: router.kick(
                     tenant, groups=[group] if group is not None else []
                 ),

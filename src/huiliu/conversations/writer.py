@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Boolean, Table, and_, bindparam, case, insert, select, update
+from sqlalchemy import Boolean, Table, and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -88,8 +88,10 @@ class MessageWriter:
         publish: Publisher,
         *,
         batch_size: int = 256,
+        queue_limit: int = 20_000,
         on_opened: Callable[[int, int | None], None] | None = None,
     ) -> None:
+        self._queue_limit = queue_limit
         self._db = db
         self._publish = publish
         # Called with (tenant id, group id) when a conversation opens, after commit.
@@ -116,6 +118,13 @@ class MessageWriter:
         request.future = asyncio.get_running_loop().create_future()
         if self._task is None or self._task.done():
             request.future.set_exception(StoreFailed("message writer is not running"))
+        elif self._queue.qsize() >= self._queue_limit:
+            # Overloaded: refuse now rather than let the backlog (and every ack) grow without
+            # bound. The sender resends with the same client_msg_id after a pause.
+            metrics.SEND_REJECTED.labels("busy").inc()
+            request.future.set_exception(
+                StoreFailed("server busy; resend in a moment", code="busy")
+            )
         else:
             self._queue.put_nowait(request)
         return request.future
@@ -227,9 +236,20 @@ class MessageWriter:
                 for row in rows
             }
             # 3. Resent client_msg_ids answer with the row stored the first time.
-            wanted = {r.client_msg_id for r in batch if r.client_msg_id is not None}
+            # The lookup names the unique index's whole key, so it reads one entry per
+            # request however long the conversations are.
+            keys = {
+                (
+                    cid,
+                    SenderType.contact.value if r.principal.is_visitor else SenderType.agent.value,
+                    r.principal.id,
+                    r.client_msg_id,
+                )
+                for r, cid in zip(batch, conv_ids, strict=True)
+                if r.client_msg_id is not None and cid is not None
+            }
             existing: dict[tuple[int, str, int, str], Ack] = {}
-            if wanted:
+            if keys:
                 found = await conn.execute(
                     select(
                         messages.c.id,
@@ -239,9 +259,16 @@ class MessageWriter:
                         messages.c.sender_id,
                         messages.c.client_msg_id,
                     ).where(
-                        and_(
-                            messages.c.conversation_id.in_(ids),
-                            messages.c.client_msg_id.in_(wanted),
+                        or_(
+                            *(
+                                and_(
+                                    messages.c.conversation_id == k[0],
+                                    messages.c.sender_type == k[1],
+                                    messages.c.sender_id == k[2],
+                                    messages.c.client_msg_id == k[3],
+                                )
+                                for k in sorted(keys)
+                            )
                         )
                     )
                 )
@@ -318,11 +345,7 @@ class MessageWriter:
             # 5. Store, then move each conversation's last_seq.
             message_ids: list[int] = []
             if new_rows:
-                inserted = await conn.execute(
-                    insert(messages).returning(messages.c.id, sort_by_parameter_order=True),
-                    new_rows,
-                )
-                message_ids = [row.id for row in inserted]
+                message_ids = await _insert_messages(conn, new_rows)
                 touched = [
                     {"b_id": cid, "b_seq": s.last_seq, "b_at": now, "b_agent": s.agent_wrote}
                     for cid, s in states.items()
@@ -385,6 +408,23 @@ class MessageWriter:
         return final, events, opened_queues
 
 
+async def _insert_messages(conn: AsyncConnection, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert rows in one statement; return their ids in order."""
+    if conn.dialect.name == "sqlite":
+        # SQLite gives RETURNING no order, so SQLAlchemy would insert row by row. The write
+        # lock (BEGIN IMMEDIATE) is ours until commit, so the next ids are max(id) + 1, + 2 …
+        top = int(await conn.scalar(select(func.coalesce(func.max(messages.c.id), 0))) or 0)
+        ids = list(range(top + 1, top + 1 + len(rows)))
+        await conn.execute(
+            insert(messages), [{**row, "id": i} for row, i in zip(rows, ids, strict=True)]
+        )
+        return ids
+    inserted = await conn.execute(
+        insert(messages).returning(messages.c.id, sort_by_parameter_order=True), rows
+    )
+    return [row.id for row in inserted]
+
+
 def message_out(row: dict[str, Any] | Any, message_id: int | None = None) -> MessageOut:
     """The wire form of a stored message (from an insert dict or a selected row). Built
     without validation: everything in it was validated before it was stored."""
@@ -417,13 +457,19 @@ async def _open_conversation(
     )
     if found is not None:
         return int(found), None, None
-    # A new conversation waits in the tenant's default group, if it has one, with the
+    # A new conversation waits in its channel's group or the tenant's default one, with the
     # priority the tenant's rules give this customer and channel.
-    group_id = await conn.scalar(
-        select(groups.c.id).where(
-            groups.c.tenant_id == principal.tenant_id, groups.c.is_default.is_(True)
-        )
-    )
+    group_id = None
+    for group in await conn.execute(
+        select(groups.c.id, groups.c.is_default, groups.c.channels)
+        .where(groups.c.tenant_id == principal.tenant_id)
+        .order_by(groups.c.id)
+    ):
+        if channel in (group.channels or []):
+            group_id = group.id  # the channel's own group wins …
+            break
+        if group.is_default and group_id is None:
+            group_id = group.id  # … over the default one
     routing = await conn.scalar(
         select(tenants.c.routing).where(tenants.c.id == principal.tenant_id)
     )

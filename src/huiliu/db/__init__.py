@@ -12,9 +12,18 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+# JSON columns (message content) through orjson: several times faster than the json module.
+_JSON: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": orjson.loads}
 
 
 class Database:
@@ -30,12 +39,12 @@ class Database:
             path = parsed.database
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self.reader = create_async_engine(url, pool_size=8, max_overflow=8)
-            self.writer = create_async_engine(url, pool_size=2, max_overflow=4)
+            self.reader = create_async_engine(url, pool_size=8, max_overflow=8, **_JSON)
+            self.writer = create_async_engine(url, pool_size=2, max_overflow=4, **_JSON)
             _configure_sqlite(self.reader, sqlite_synchronous, immediate=False)
             _configure_sqlite(self.writer, sqlite_synchronous, immediate=True)
         else:
-            self.reader = create_async_engine(url, pool_size=10, max_overflow=20)
+            self.reader = create_async_engine(url, pool_size=10, max_overflow=20, **_JSON)
             self.writer = self.reader
 
     @asynccontextmanager

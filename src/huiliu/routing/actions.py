@@ -622,3 +622,47 @@ async def agent_gone(
             )
             events += (await changed_events(conn, conv.id, row, message_id))[1]
     return events, bool(events)
+
+
+async def enqueue(
+    db: Database, *, principal: Principal, conversation_id: int, group_id: int
+) -> list[Event]:
+    """Put a waiting conversation in a group's queue: the customer's menu choice (or, later,
+    the bot's handoff). It keeps its place in time; only conversations nobody serves yet
+    move this way (a served one is transferred by its agent)."""
+    async with db.write_connection() as conn:
+        await lock_tenant(conn, principal.tenant_id)
+        conv = await _lock_conversation(conn, principal, conversation_id)
+        if conv.assignee_id is not None:
+            raise Conflict(
+                "an agent already serves this conversation; they can transfer it",
+                code="already_assigned",
+            )
+        found = await conn.scalar(
+            select(groups_t.c.id).where(
+                groups_t.c.id == group_id, groups_t.c.tenant_id == principal.tenant_id
+            )
+        )
+        if found is None:
+            raise NotFound("group not found", field="group_id")
+        now = utcnow()
+        await conn.execute(
+            update(conversations)
+            .where(conversations.c.id == conv.id)
+            .values(
+                group_id=group_id,
+                queued_at=conv.queued_at or now,
+                target_agent_id=None,
+                excluded_agent_id=None,
+            )
+        )
+        fresh = (
+            await conn.execute(select(conversations).where(conversations.c.id == conv.id))
+        ).one()
+    detail = ConversationOut.model_validate(
+        {k: fresh._mapping[k] for k in ConversationOut.model_fields}
+    )
+    ref = ConversationRef(
+        id=conv.id, contact_id=conv.contact_id, assignee_id=None, status=detail.status
+    )
+    return [ConversationUpdated(tenant_id=principal.tenant_id, conversation=ref, detail=detail)]

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from sqlalchemy import select
 
 from huiliu.accounts.models import Account, Role
-from huiliu.auth.deps import AdminDep, AgentDep, RuntimeDep, SupervisorDep
+from huiliu.auth.deps import AdminDep, AgentDep, PrincipalDep, RuntimeDep, SupervisorDep
 from huiliu.conversations.models import Conversation
 from huiliu.conversations.schemas import ConversationOut
 from huiliu.db.base import scoped
@@ -17,6 +17,7 @@ from huiliu.routing.actions import snapshot
 from huiliu.routing.schemas import (
     AgentLoad,
     AssignIn,
+    EnqueueIn,
     GroupIn,
     GroupOut,
     GroupPatch,
@@ -176,6 +177,20 @@ async def transfer(
     )
     await runtime.bus.publish(events)
     await runtime.router.route_now(principal.tenant_id)  # lands at once if the target has room
+    return await _conversation(runtime, principal.tenant_id, conversation_id)
+
+
+@router.post("/conversations/{conversation_id}/queue")
+async def enqueue(
+    conversation_id: int, body: EnqueueIn, principal: PrincipalDep, runtime: RuntimeDep
+) -> ConversationOut:
+    """Move a conversation nobody serves yet to a group's queue: the customer picking a
+    department from a menu (their own conversation), or an agent sorting the queue."""
+    events = await actions.enqueue(
+        runtime.db, principal=principal, conversation_id=conversation_id, group_id=body.group_id
+    )
+    await runtime.bus.publish(events)
+    await runtime.router.route_now(principal.tenant_id)
     return await _conversation(runtime, principal.tenant_id, conversation_id)
 
 

@@ -24,8 +24,10 @@ class Group(Base):
     )
     # last_agent: prefer the customer's previous agent if they served them this recently.
     last_agent_days: Mapped[int] = mapped_column(default=7)
-    # New conversations on any channel enter the default group's queue.
+    # New conversations enter the queue of the group whose channels name theirs, else the
+    # default group's.
     is_default: Mapped[bool] = mapped_column(default=False)
+    channels: Mapped[list[str]] = mapped_column(Json, default=list, server_default="[]")
     rr_last_agent_id: Mapped[int | None] = mapped_column(default=None)
     # routing.hours.WorkingHours as JSON; None: always open.
     working_hours: Mapped[dict[str, Any] | None] = mapped_column(Json, default=None)

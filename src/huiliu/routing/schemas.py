@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from huiliu.routing.engine import Strategy
 from huiliu.routing.hours import WorkingHours
+
+Channel = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$")]
 
 
 class GroupIn(BaseModel):
@@ -15,6 +18,7 @@ class GroupIn(BaseModel):
     strategy: Strategy = Strategy.least_load
     last_agent_days: int = Field(default=7, ge=0, le=365)
     is_default: bool = False
+    channels: list[Channel] = Field(default_factory=list, max_length=20)
     member_ids: list[int] = Field(default_factory=list, max_length=2000)
     working_hours: WorkingHours | None = None
 
@@ -26,6 +30,7 @@ class GroupPatch(BaseModel):
     strategy: Strategy | None = None
     last_agent_days: int | None = Field(default=None, ge=0, le=365)
     is_default: bool | None = None
+    channels: list[Channel] | None = Field(default=None, max_length=20)
     member_ids: list[int] | None = Field(default=None, max_length=2000)
     working_hours: WorkingHours | None = None
     always_open: bool | None = Field(default=None, description="true: drop the working hours")
@@ -37,10 +42,17 @@ class GroupOut(BaseModel):
     strategy: Strategy
     last_agent_days: int
     is_default: bool
+    channels: list[str]
     member_ids: list[int]
     working_hours: WorkingHours | None
     open_now: bool
     created_at: datetime
+
+
+class EnqueueIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    group_id: int = Field(ge=1)
 
 
 class QueueEntry(BaseModel):

@@ -43,6 +43,7 @@ async def out(session: AsyncSession, group: Group) -> GroupOut:
         strategy=group.strategy,
         last_agent_days=group.last_agent_days,
         is_default=group.is_default,
+        channels=list(group.channels or []),
         member_ids=await member_ids(session, tenant_id=group.tenant_id, group_id=group.id),
         working_hours=hours_of(group),
         open_now=is_open(group, utcnow()),
@@ -96,6 +97,7 @@ async def create(session: AsyncSession, *, tenant_id: int, data: GroupIn) -> Gro
         strategy=data.strategy,
         last_agent_days=data.last_agent_days,
         is_default=data.is_default,
+        channels=list(data.channels),
         working_hours=data.working_hours.model_dump(mode="json") if data.working_hours else None,
     )
     try:
@@ -118,6 +120,8 @@ async def update_group(
         value = getattr(data, field)
         if value is not None:
             setattr(group, field, value)
+    if data.channels is not None:
+        group.channels = list(data.channels)
     if data.working_hours is not None:
         group.working_hours = data.working_hours.model_dump(mode="json")
     if data.always_open:
