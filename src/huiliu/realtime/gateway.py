@@ -15,6 +15,7 @@ from huiliu.auth.deps import authenticate, get_runtime
 from huiliu.auth.principal import Principal
 from huiliu.bus.events import TypingChanged
 from huiliu.conversations import actions as conversations_actions
+from huiliu.conversations import service as conversations_service
 from huiliu.conversations.content import check_content
 from huiliu.conversations.models import ConversationStatus, SenderType
 from huiliu.conversations.schemas import Ack, ConversationRef, Sender
@@ -207,8 +208,6 @@ def _send(runtime: Runtime, conn: Connection, frame: MessageSendFrame) -> None:
 
 async def _typing(runtime: Runtime, principal: Principal, frame: TypingFrame) -> None:
     async with runtime.db.read() as session:
-        from huiliu.conversations import service as conversations_service
-
         conversation = await conversations_service.get(
             session, principal=principal, conversation_id=frame.conversation_id
         )
