@@ -367,13 +367,14 @@ class MessageWriter:
                     ),
                     touched,
                 )
-        # Committed: build the acks and the events.
+        # Committed: build the acks and the events (from values this function made and the
+        # database just accepted, so without validating them again).
         acks_by_row: list[Ack] = []
         events: list[MessageCreated] = []
         for row, message_id in opened_events:
             state = states[row["conversation_id"]]
             events.append(
-                MessageCreated(
+                MessageCreated.model_construct(
                     tenant_id=state.tenant_id,
                     conversation=state.ref,
                     message=message_out(row, message_id),
@@ -381,7 +382,7 @@ class MessageWriter:
             )
         for row, message_id in zip(new_rows, message_ids, strict=True):
             acks_by_row.append(
-                Ack(
+                Ack.model_construct(
                     client_msg_id=row["client_msg_id"],
                     message_id=message_id,
                     conversation_id=row["conversation_id"],
@@ -390,7 +391,7 @@ class MessageWriter:
             )
             state = states[row["conversation_id"]]
             events.append(
-                MessageCreated(
+                MessageCreated.model_construct(
                     tenant_id=state.tenant_id,
                     conversation=state.ref,
                     message=message_out(row, message_id),
