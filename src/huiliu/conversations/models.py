@@ -77,9 +77,9 @@ class Message(Base):
         Index(
             "uq_messages_client_msg_id",
             "conversation_id",
+            "client_msg_id",
             "sender_type",
             "sender_id",
-            "client_msg_id",
             unique=True,
         ),
     )

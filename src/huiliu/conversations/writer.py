@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Boolean, Table, and_, bindparam, case, func, insert, or_, select, update
+from sqlalchemy import Boolean, Table, bindparam, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -135,6 +135,9 @@ class MessageWriter:
     async def _run(self) -> None:
         while True:
             batch = [await self._queue.get()]
+            # One turn of the event loop lets every socket with a frame already read queue
+            # it, so concurrent senders share the transaction (and its fsync).
+            await asyncio.sleep(0)
             while len(batch) < self._batch_size and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
@@ -236,20 +239,11 @@ class MessageWriter:
                 for row in rows
             }
             # 3. Resent client_msg_ids answer with the row stored the first time.
-            # The lookup names the unique index's whole key, so it reads one entry per
-            # request however long the conversations are.
-            keys = {
-                (
-                    cid,
-                    SenderType.contact.value if r.principal.is_visitor else SenderType.agent.value,
-                    r.principal.id,
-                    r.client_msg_id,
-                )
-                for r, cid in zip(batch, conv_ids, strict=True)
-                if r.client_msg_id is not None and cid is not None
-            }
+            # Two IN lists over the unique index's leading columns (conversation_id,
+            # client_msg_id): one index probe per pair, however long the conversations are.
+            wanted = {r.client_msg_id for r in batch if r.client_msg_id is not None}
             existing: dict[tuple[int, str, int, str], Ack] = {}
-            if keys:
+            if wanted:
                 found = await conn.execute(
                     select(
                         messages.c.id,
@@ -259,17 +253,8 @@ class MessageWriter:
                         messages.c.sender_id,
                         messages.c.client_msg_id,
                     ).where(
-                        or_(
-                            *(
-                                and_(
-                                    messages.c.conversation_id == k[0],
-                                    messages.c.sender_type == k[1],
-                                    messages.c.sender_id == k[2],
-                                    messages.c.client_msg_id == k[3],
-                                )
-                                for k in sorted(keys)
-                            )
-                        )
+                        messages.c.conversation_id.in_(ids),
+                        messages.c.client_msg_id.in_(wanted),
                     )
                 )
                 for m in found:
