@@ -36,7 +36,9 @@ class Runtime:
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
         db = Database(
-            settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous
+            settings.resolved_database_url,
+            sqlite_synchronous=settings.sqlite_synchronous,
+            background_checkpoints=True,
         )
         bus = create_bus(settings.redis_url, channel=settings.redis_channel)
         router = Router(db, bus, sweep_s=settings.routing_sweep_s)
@@ -73,6 +75,7 @@ class Runtime:
         return runtime
 
     async def start(self) -> None:
+        self.db.start_checkpointer()
         self.bus.subscribe(self.hub.on_event)
         await self.bus.start()
         await self.writer.start()
