@@ -30,7 +30,11 @@ messages = cast(Table, Message.__table__)
 read_cursors = cast(Table, ReadCursor.__table__)
 
 
-async def _lock(conn: AsyncConnection, principal: Principal, conversation_id: int) -> Any:
+async def lock(
+    conn: AsyncConnection, principal: Principal, conversation_id: int, *, open_only: bool = False
+) -> Any:
+    """The conversation's row, locked for this transaction, if ``principal`` may see it
+    (NotFound otherwise); with ``open_only``, Conflict when it is closed."""
     row = (
         await conn.execute(
             select(conversations)
@@ -45,6 +49,8 @@ async def _lock(conn: AsyncConnection, principal: Principal, conversation_id: in
         principal, tenant_id=row.tenant_id, contact_id=row.contact_id, assignee_id=row.assignee_id
     ):
         raise NotFound("conversation not found")
+    if open_only and row.status != ConversationStatus.open.value:
+        raise Conflict("the conversation is closed", code="conversation_closed")
     return row
 
 
@@ -99,7 +105,7 @@ async def close(
 ) -> ConversationOut:
     now = utcnow()
     async with db.write_connection() as conn:
-        conv = await _lock(conn, principal, conversation_id)
+        conv = await lock(conn, principal, conversation_id)
         if principal.is_account and not access.can_write(
             principal,
             tenant_id=conv.tenant_id,

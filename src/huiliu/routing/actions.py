@@ -20,7 +20,7 @@ from huiliu.accounts.models import Account, AgentStatus
 from huiliu.auth.principal import Principal
 from huiliu.bus.events import ConversationUpdated, Event, MessageCreated
 from huiliu.conversations import access
-from huiliu.conversations.actions import append_event, changed_events
+from huiliu.conversations.actions import append_event, changed_events, lock
 from huiliu.conversations.models import Conversation, ConversationStatus, Message, SenderType
 from huiliu.conversations.schemas import ConversationOut, ConversationRef
 from huiliu.conversations.writer import message_out
@@ -401,28 +401,6 @@ async def route_tenant(db: Database, tenant_id: int, scope: Scope | None = None)
     )
 
 
-async def _lock_conversation(
-    conn: AsyncConnection, principal: Principal, conversation_id: int
-) -> Any:
-    row = (
-        await conn.execute(
-            select(conversations)
-            .where(
-                conversations.c.id == conversation_id,
-                conversations.c.tenant_id == principal.tenant_id,
-            )
-            .with_for_update()
-        )
-    ).first()
-    if row is None or not access.can_see(
-        principal, tenant_id=row.tenant_id, contact_id=row.contact_id, assignee_id=row.assignee_id
-    ):
-        raise NotFound("conversation not found")
-    if row.status != ConversationStatus.open.value:
-        raise Conflict("the conversation is closed", code="conversation_closed")
-    return row
-
-
 async def _agent_with_room(
     conn: AsyncConnection, tenant_id: int, agent_id: int, *, field: str
 ) -> engine.AgentState:
@@ -448,7 +426,7 @@ async def claim(db: Database, *, principal: Principal, conversation_id: int) -> 
         raise Forbidden("only agents claim conversations")
     async with db.write_connection() as conn:
         await lock_tenant(conn, principal.tenant_id)
-        conv = await _lock_conversation(conn, principal, conversation_id)
+        conv = await lock(conn, principal, conversation_id, open_only=True)
         if conv.assignee_id is not None:
             raise Conflict(
                 "you already serve this conversation"
@@ -468,7 +446,7 @@ async def assign(
     """A supervisor assigns a conversation by hand (to an online agent with room)."""
     async with db.write_connection() as conn:
         await lock_tenant(conn, principal.tenant_id)
-        conv = await _lock_conversation(conn, principal, conversation_id)
+        conv = await lock(conn, principal, conversation_id, open_only=True)
         if conv.assignee_id == agent_id:
             raise Conflict("that agent already serves this conversation", code="already_assigned")
         await _agent_with_room(conn, principal.tenant_id, agent_id, field="agent_id")
@@ -503,7 +481,7 @@ async def transfer(
     now = utcnow()
     async with db.write_connection() as conn:
         await lock_tenant(conn, principal.tenant_id)
-        conv = await _lock_conversation(conn, principal, conversation_id)
+        conv = await lock(conn, principal, conversation_id, open_only=True)
         if not access.can_write(
             principal,
             tenant_id=conv.tenant_id,
@@ -564,6 +542,32 @@ async def transfer(
     return events
 
 
+async def return_to_queue(
+    conn: AsyncConnection, conv: Any, *, reason: str, now: Any, exclude_agent: bool = False
+) -> list[Event]:
+    """Take the locked conversation ``conv`` from its agent and put it back in its queue,
+    logged as a system transfer with ``reason``; with ``exclude_agent``, someone else gets
+    it. Returns the events to publish after commit."""
+    content: dict[str, Any] = {"type": "event", "event": "transferred", "reason": reason}
+    if conv.group_id is not None:
+        content["to_group_id"] = conv.group_id
+    row, message_id = await append_event(conn, conv, content, now)
+    await conn.execute(
+        update(conversations)
+        .where(conversations.c.id == conv.id)
+        .values(
+            assignee_id=None,
+            excluded_agent_id=conv.assignee_id if exclude_agent else None,
+            target_agent_id=None,
+            queued_at=now,
+            assigned_at=None,
+            last_seq=conv.last_seq + 1,
+            last_message_at=now,
+        )
+    )
+    return (await changed_events(conn, conv.id, row, message_id))[1]
+
+
 async def agent_gone(
     db: Database, *, tenant_id: int, account_id: int, requeue: bool
 ) -> tuple[list[Event], bool]:
@@ -600,27 +604,7 @@ async def agent_gone(
             .with_for_update()
         )
         for conv in rows.all():
-            content: dict[str, Any] = {
-                "type": "event",
-                "event": "transferred",
-                "reason": "the agent went offline",
-            }
-            if conv.group_id is not None:
-                content["to_group_id"] = conv.group_id
-            row, message_id = await append_event(conn, conv, content, now)
-            await conn.execute(
-                update(conversations)
-                .where(conversations.c.id == conv.id)
-                .values(
-                    assignee_id=None,
-                    target_agent_id=None,
-                    queued_at=now,
-                    assigned_at=None,
-                    last_seq=conv.last_seq + 1,
-                    last_message_at=now,
-                )
-            )
-            events += (await changed_events(conn, conv.id, row, message_id))[1]
+            events += await return_to_queue(conn, conv, reason="the agent went offline", now=now)
     return events, bool(events)
 
 
@@ -632,7 +616,7 @@ async def enqueue(
     move this way (a served one is transferred by its agent)."""
     async with db.write_connection() as conn:
         await lock_tenant(conn, principal.tenant_id)
-        conv = await _lock_conversation(conn, principal, conversation_id)
+        conv = await lock(conn, principal, conversation_id, open_only=True)
         if conv.assignee_id is not None:
             raise Conflict(
                 "an agent already serves this conversation; they can transfer it",

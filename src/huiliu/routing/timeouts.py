@@ -17,7 +17,7 @@ from huiliu.bus.events import Event
 from huiliu.conversations.actions import append_event, changed_events
 from huiliu.conversations.models import ConversationStatus
 from huiliu.db import Database
-from huiliu.routing.actions import conversations, lock_tenant
+from huiliu.routing.actions import conversations, lock_tenant, return_to_queue
 from huiliu.routing.settings import RoutingSettings
 
 BATCH = 200  # conversations handled per rule per sweep
@@ -63,31 +63,13 @@ async def enforce(
                 .with_for_update()
             )
             for conv in rows.all():
-                row, message_id = await append_event(
+                events += await return_to_queue(
                     conn,
                     conv,
-                    {
-                        "type": "event",
-                        "event": "transferred",
-                        "reason": f"no reply within {settings.reply_timeout_s} s",
-                        **({"to_group_id": conv.group_id} if conv.group_id else {}),
-                    },
-                    now,
+                    reason=f"no reply within {settings.reply_timeout_s} s",
+                    now=now,
+                    exclude_agent=True,
                 )
-                await conn.execute(
-                    update(conversations)
-                    .where(conversations.c.id == conv.id)
-                    .values(
-                        assignee_id=None,
-                        excluded_agent_id=conv.assignee_id,
-                        target_agent_id=None,
-                        queued_at=now,
-                        assigned_at=None,
-                        last_seq=conv.last_seq + 1,
-                        last_message_at=now,
-                    )
-                )
-                events += (await changed_events(conn, conv.id, row, message_id))[1]
                 requeued = True
         if settings.idle_close_s is not None:
             cutoff = now - timedelta(seconds=settings.idle_close_s)
