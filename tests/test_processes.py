@@ -359,3 +359,35 @@ async def test_two_processes_racing_to_route_never_double_assign_or_overfill(
         assert all(last == count for _cid, last, count in seqs)  # seq gap-free
     finally:
         await db.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_presence_counts_sockets_on_every_node(
+    servers: StartServer, node_world: World
+) -> None:
+    loop = asyncio.get_running_loop()
+    a, b = await loop.run_in_executor(None, servers), await loop.run_in_executor(None, servers)
+    world = node_world
+    agent = world.agents[0]
+    async with httpx.AsyncClient(base_url=a.base_url) as http:
+        r = await http.put(
+            "/api/v1/tenant/routing",
+            json={"presence_grace_s": 1},
+            headers=bearer(world.admin.token),
+        )
+        assert r.status_code == 200
+        on_a = await Socket.connect(a.ws_url, "agent", agent.token)
+        on_b = await Socket.connect(b.ws_url, "agent", agent.token)
+        await asyncio.sleep(0.3)  # both nodes have announced the socket
+        await on_a.close()
+        await asyncio.sleep(2.0)  # past the grace period: node B still holds a socket
+        me = (await http.get("/api/v1/me", headers=bearer(agent.token))).json()
+        assert me["status"] == "online"
+        await on_b.close()
+        deadline = loop.time() + 10
+        while True:
+            me = (await http.get("/api/v1/me", headers=bearer(agent.token))).json()
+            if me["status"] == "offline" or loop.time() > deadline:
+                break
+            await asyncio.sleep(0.2)
+        assert me["status"] == "offline"
