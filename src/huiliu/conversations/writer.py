@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Boolean, Table, bindparam, case, func, insert, select, update
+from sqlalchemy import Boolean, Table, bindparam, case, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -209,7 +209,14 @@ class MessageWriter:
                             opened_queues.add((p.tenant_id, group_id))
                     conv_ids[i] = opened[key]
             ids = sorted({cid for cid in conv_ids if cid is not None})
-            # 2. Lock the conversations, in id order so two writers never deadlock.
+            # 2. Lock the conversations, in id order so two writers never deadlock. On
+            # SQLite the same round trip reads the newest message id (see _insert_messages).
+            sqlite = conn.dialect.name == "sqlite"
+            top_id = (
+                select(func.coalesce(func.max(messages.c.id), 0)).scalar_subquery()
+                if sqlite
+                else literal(0)
+            )
             rows = (
                 await conn.execute(
                     select(
@@ -219,6 +226,7 @@ class MessageWriter:
                         conversations.c.assignee_id,
                         conversations.c.status,
                         conversations.c.last_seq,
+                        top_id.label("top_message_id"),
                     )
                     .where(conversations.c.id.in_(ids))
                     .order_by(conversations.c.id)
@@ -330,7 +338,8 @@ class MessageWriter:
             # 5. Store, then move each conversation's last_seq.
             message_ids: list[int] = []
             if new_rows:
-                message_ids = await _insert_messages(conn, new_rows)
+                top = rows[0].top_message_id if sqlite and rows else None
+                message_ids = await _insert_messages(conn, new_rows, top=top)
                 touched = [
                     {"b_id": cid, "b_seq": s.last_seq, "b_at": now, "b_agent": s.agent_wrote}
                     for cid, s in states.items()
@@ -394,12 +403,16 @@ class MessageWriter:
         return final, events, opened_queues
 
 
-async def _insert_messages(conn: AsyncConnection, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert rows in one statement; return their ids in order."""
+async def _insert_messages(
+    conn: AsyncConnection, rows: list[dict[str, Any]], *, top: int | None = None
+) -> list[int]:
+    """Insert rows in one statement; return their ids in order. ``top``: the newest message
+    id, read earlier in this transaction (SQLite)."""
     if conn.dialect.name == "sqlite":
         # SQLite gives RETURNING no order, so SQLAlchemy would insert row by row. The write
         # lock (BEGIN IMMEDIATE) is ours until commit, so the next ids are max(id) + 1, + 2 …
-        top = int(await conn.scalar(select(func.coalesce(func.max(messages.c.id), 0))) or 0)
+        if top is None:
+            top = int(await conn.scalar(select(func.coalesce(func.max(messages.c.id), 0))) or 0)
         ids = list(range(top + 1, top + 1 + len(rows)))
         await conn.execute(
             insert(messages), [{**row, "id": i} for row, i in zip(rows, ids, strict=True)]
