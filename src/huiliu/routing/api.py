@@ -13,7 +13,7 @@ from huiliu.db.base import scoped
 from huiliu.errors import Forbidden
 from huiliu.routing import actions, engine
 from huiliu.routing import service as groups_service
-from huiliu.routing.actions import snapshot
+from huiliu.routing.passes import snapshot
 from huiliu.routing.schemas import (
     AgentLoad,
     AssignIn,

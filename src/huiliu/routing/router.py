@@ -26,7 +26,7 @@ from huiliu.conversations.schemas import ConversationRef
 from huiliu.db import Database
 from huiliu.db.base import utcnow
 from huiliu.routing import engine
-from huiliu.routing.actions import PassResult, Scope, route_tenant
+from huiliu.routing.passes import PassResult, Scope, route_tenant
 from huiliu.routing.settings import RoutingSettings
 from huiliu.routing.timeouts import enforce
 from huiliu.tenants.models import Tenant

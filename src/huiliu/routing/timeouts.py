@@ -17,7 +17,8 @@ from huiliu.bus.events import Event
 from huiliu.conversations.actions import append_event, changed_events
 from huiliu.conversations.models import ConversationStatus
 from huiliu.db import Database
-from huiliu.routing.actions import conversations, lock_tenant, return_to_queue
+from huiliu.routing.actions import return_to_queue
+from huiliu.routing.passes import conversations, lock_tenant
 from huiliu.routing.settings import RoutingSettings
 
 BATCH = 200  # conversations handled per rule per sweep
