@@ -15,10 +15,12 @@ from sqlalchemy import text
 
 from huiliu import __version__, logs
 from huiliu.accounts.api import router as accounts_router
+from huiliu.bot.api import router as bot_router
 from huiliu.channels.web.api import router as widget_router
 from huiliu.config import Settings, get_settings
 from huiliu.conversations.api import router as conversations_router
 from huiliu.errors import AppError
+from huiliu.kb.api import router as kb_router
 from huiliu.realtime.gateway import router as gateway_router
 from huiliu.routing.api import router as routing_router
 from huiliu.runtime import Runtime
@@ -52,6 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         widget_router,
         conversations_router,
         routing_router,
+        kb_router,
+        bot_router,
         gateway_router,
     ):
         app.include_router(router)

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from huiliu.auth.principal import Principal
+from huiliu.bot.actions import Bot
+from huiliu.bot.knowledge import Knowledge
 from huiliu.bus import Bus, create_bus
 from huiliu.config import Settings
 from huiliu.conversations import service as conversations_service
@@ -32,6 +34,7 @@ class Runtime:
     hub: Hub
     router: Router
     presence: Presence
+    bot: Bot
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
@@ -42,6 +45,12 @@ class Runtime:
         )
         bus = create_bus(settings.redis_url, channel=settings.redis_channel)
         router = Router(db, bus, sweep_s=settings.routing_sweep_s)
+        bot = Bot(
+            db,
+            bus,
+            Knowledge(db),
+            lambda tenant, groups: router.kick(tenant, groups=groups),
+        )
         runtime: Runtime
         if settings.redis_url:
             presence: Presence = RedisPresence(
@@ -67,10 +76,12 @@ class Runtime:
                 on_opened=lambda tenant, group: router.kick(
                     tenant, groups=[group] if group is not None else []
                 ),
+                on_stored=bot.on_stored,
             ),
             hub=Hub(heartbeat_s=settings.heartbeat_s, presence=presence),
             router=router,
             presence=presence,
+            bot=bot,
         )
         return runtime
 
@@ -86,6 +97,7 @@ class Runtime:
     async def stop(self) -> None:
         await self.presence.stop()
         await self.router.stop()
+        await self.bot.stop()
         await self.hub.stop()
         await self.writer.stop()
         await self.bus.stop()

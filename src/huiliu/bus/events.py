@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -46,6 +46,24 @@ class QueuePositionChanged(_Event):
     estimated_wait_s: int | None
 
 
+class Suggestion(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    entry_id: int
+    question: str
+    answer: list[dict[str, Any]]
+    confidence: float
+
+
+class SuggestionsReady(_Event):
+    """Candidate answers for the customer's latest message, for the agents who serve it."""
+
+    type: Literal["suggestions"] = "suggestions"
+    message_id: int
+    seq: int
+    suggestions: list[Suggestion]
+
+
 class AgentLoad(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -81,7 +99,8 @@ Event = Annotated[
     | ReadMoved
     | ConversationUpdated
     | QueuePositionChanged
-    | QueueStats,
+    | QueueStats
+    | SuggestionsReady,
     Field(discriminator="type"),
 ]
 event_adapter: TypeAdapter[Event] = TypeAdapter(Event)

@@ -208,3 +208,72 @@ async def mark_read(
         ]
     )
     return int(target)
+
+
+async def lock_for_system(conn: AsyncConnection, tenant_id: int, conversation_id: int) -> Any:
+    """The conversation's row, locked for this transaction, for the system's own writes
+    (the bot's answers): no principal, the tenant alone scopes it. None if not found."""
+    return (
+        await conn.execute(
+            select(conversations)
+            .where(conversations.c.id == conversation_id, conversations.c.tenant_id == tenant_id)
+            .with_for_update()
+        )
+    ).first()
+
+
+async def append_messages(
+    conn: AsyncConnection,
+    conv: Any,
+    contents: list[tuple[SenderType, dict[str, Any]]],
+    now: Any,
+    *,
+    changes: dict[str, Any] | None = None,
+) -> list[Event]:
+    """Store each (sender type, content) of ``contents`` — the bot's or the system's — after
+    the locked row ``conv``'s last seq, apply ``changes`` to the conversation in the same
+    statement, and return the events to publish after commit: each message, then the
+    conversation's update if anything besides its seq changed."""
+    stored: list[tuple[dict[str, Any], int]] = []
+    seq = conv.last_seq
+    for sender_type, content in contents:
+        seq += 1
+        row = {
+            "tenant_id": conv.tenant_id,
+            "conversation_id": conv.id,
+            "seq": seq,
+            "sender_type": sender_type.value,
+            "sender_id": None,
+            "client_msg_id": None,
+            "content_type": content["type"],
+            "content": content,
+            "created_at": now,
+        }
+        message_id = (
+            await conn.execute(insert(messages).values(**row).returning(messages.c.id))
+        ).scalar_one()
+        stored.append((row, int(message_id)))
+    await conn.execute(
+        update(conversations)
+        .where(conversations.c.id == conv.id)
+        .values(last_seq=seq, last_message_at=now, **(changes or {}))
+    )
+    fresh = (await conn.execute(select(conversations).where(conversations.c.id == conv.id))).one()
+    ref = ConversationRef(
+        id=fresh.id,
+        contact_id=fresh.contact_id,
+        assignee_id=fresh.assignee_id,
+        status=ConversationStatus(fresh.status),
+    )
+    events: list[Event] = [
+        MessageCreated(tenant_id=fresh.tenant_id, conversation=ref, message=message_out(r, i))
+        for r, i in stored
+    ]
+    if changes:
+        detail = ConversationOut.model_validate(
+            {k: fresh._mapping[k] for k in ConversationOut.model_fields}
+        )
+        events.append(
+            ConversationUpdated(tenant_id=fresh.tenant_id, conversation=ref, detail=detail)
+        )
+    return events

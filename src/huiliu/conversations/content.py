@@ -9,7 +9,15 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    AfterValidator,
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+)
 
 from huiliu.errors import InvalidInput, TooLarge
 
@@ -24,6 +32,21 @@ Url = Annotated[AnyHttpUrl, Field(description="http or https URL")]
 class TextContent(_Content):
     type: Literal["text"]
     text: str = Field(min_length=1)
+    button_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="the id of the menu button the customer tapped (text is its label)",
+    )
+
+
+class RichContent(_Content):
+    """Formatted text (a knowledge-base answer): HTML, sanitized when it is stored."""
+
+    type: Literal["rich"]
+    html: Annotated[str, AfterValidator(lambda html: sanitize_html(html))] = Field(
+        min_length=1, max_length=20_000
+    )
 
 
 class ImageContent(_Content):
@@ -101,7 +124,7 @@ class EventContent(_Content):
     """A system event in the conversation's log. Only the server writes these."""
 
     type: Literal["event"]
-    event: Literal["opened", "assigned", "transferred", "closed"]
+    event: Literal["opened", "assigned", "transferred", "closed", "handoff"]
     account_id: int | None = Field(default=None, description="who acted, or who was assigned")
     reason: str | None = Field(default=None, max_length=500)
     to_account_id: int | None = Field(default=None, description="transferred: the target agent")
@@ -109,10 +132,32 @@ class EventContent(_Content):
     note: str | None = Field(
         default=None, max_length=1000, description="transferred: for the receiving agent"
     )
+    summary: str | None = Field(
+        default=None,
+        max_length=4000,
+        description="handoff: what the customer asked the bot and what it answered",
+    )
+
+
+AnswerPart = Annotated[
+    TextContent | RichContent | ImageContent | CardContent | MenuContent,
+    Field(discriminator="type"),
+]
+
+
+class AnswerContent(_Content):
+    """The bot's answer from a knowledge-base entry; the customer may vote on it."""
+
+    type: Literal["answer"]
+    entry_id: int
+    question: str = Field(max_length=500, description="the entry's standard question")
+    parts: list[AnswerPart] = Field(min_length=1, max_length=5)
+    feedback: bool = Field(default=True, description="offer helpful / unhelpful buttons")
 
 
 Content = Annotated[
     TextContent
+    | RichContent
     | ImageContent
     | FileContent
     | AudioContent
@@ -120,10 +165,24 @@ Content = Annotated[
     | LocationContent
     | CardContent
     | MenuContent
-    | EventContent,
+    | EventContent
+    | AnswerContent,
     Field(discriminator="type"),
 ]
-CONTENT_TYPES = ("text", "image", "file", "audio", "video", "location", "card", "menu", "event")
+CONTENT_TYPES = (
+    "text",
+    "rich",
+    "image",
+    "file",
+    "audio",
+    "video",
+    "location",
+    "card",
+    "menu",
+    "event",
+    "answer",
+)
+SERVER_ONLY = ("event", "answer")
 _content_adapter: TypeAdapter[Content] = TypeAdapter(Content)
 
 
@@ -138,8 +197,10 @@ def check_content(
         content = _content_adapter.validate_python(raw)
     except ValidationError as exc:
         raise InvalidInput(_describe(exc), field="content") from None
-    if isinstance(content, EventContent) and not allow_event:
-        raise InvalidInput("event messages are written by the server only", field="content.type")
+    if isinstance(content, EventContent | AnswerContent) and not allow_event:
+        raise InvalidInput(
+            f"{content.type} messages are written by the server only", field="content.type"
+        )
     if isinstance(content, TextContent) and len(content.text) > max_text_length:
         raise TooLarge(
             f"text is {len(content.text)} characters; the limit is {max_text_length}",
@@ -151,6 +212,13 @@ def check_content(
         if size > max_card_bytes:
             raise TooLarge(f"card is {size} bytes; the limit is {max_card_bytes}", field="content")
     return data
+
+
+def sanitize_html(html: str) -> str:
+    """Only formatting survives: no scripts, no event handlers, no javascript: links."""
+    import nh3
+
+    return nh3.clean(html, url_schemes={"http", "https", "mailto"})
 
 
 def _describe(exc: ValidationError) -> str:

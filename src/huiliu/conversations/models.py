@@ -62,6 +62,8 @@ class Conversation(Base):
     excluded_agent_id: Mapped[int | None] = mapped_column(default=None)
     # When the customer was offered to leave a message after waiting too long.
     wait_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # The bot serves it (not queued yet); a handoff puts it in the queue of group_id.
+    with_bot: Mapped[bool] = mapped_column(default=False, server_default="0")
     # The seq of the newest message; the next message takes last_seq + 1 in its transaction.
     last_seq: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

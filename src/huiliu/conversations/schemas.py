@@ -37,6 +37,7 @@ class ConversationOut(_Out):
     assignee_id: int | None
     group_id: int | None = None
     priority: int = 0
+    with_bot: bool = Field(default=False, description="the bot serves it; nobody is queued yet")
     last_seq: int
     created_at: datetime
     last_message_at: datetime

@@ -62,8 +62,20 @@ class _ConvState:
     ref: ConversationRef
     tenant_id: int
     last_seq: int
+    with_bot: bool = False
     touched: bool = False
     agent_wrote: bool = False
+
+
+@dataclass(slots=True, frozen=True)
+class Stored:
+    """A customer's message (or a conversation's 'opened' event) just committed, for the
+    in-process reactions: the bot's answer, agent assist."""
+
+    tenant_id: int
+    conversation: ConversationRef
+    with_bot: bool
+    message: MessageOut
 
 
 @dataclass(slots=True, frozen=True)
@@ -90,12 +102,15 @@ class MessageWriter:
         batch_size: int = 256,
         queue_limit: int = 20_000,
         on_opened: Callable[[int, int | None], None] | None = None,
+        on_stored: Callable[[list[Stored]], None] | None = None,
     ) -> None:
         self._queue_limit = queue_limit
         self._db = db
         self._publish = publish
         # Called with (tenant id, group id) when a conversation opens, after commit.
         self._on_opened = on_opened
+        # Called with the customers' messages and new conversations, after commit.
+        self._on_stored = on_stored
         self._batch_size = batch_size
         self._queue: asyncio.Queue[SendRequest] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -154,11 +169,12 @@ class MessageWriter:
 
     async def _store_and_publish(self, batch: list[SendRequest]) -> None:
         started = time.perf_counter()
-        results, events, opened = await self._store(batch)
+        results, events, opened, stored = await self._store(batch)
         metrics.WRITER_COMMIT_SECONDS.observe(time.perf_counter() - started)
         metrics.WRITER_BATCH.observe(len(batch))
-        stored = sum(1 for e in events if e.message.sender.type != SenderType.system)
-        metrics.MESSAGES_STORED.inc(stored)
+        metrics.MESSAGES_STORED.inc(
+            sum(1 for e in events if e.message.sender.type != SenderType.system)
+        )
         for request, result in zip(batch, results, strict=True):
             if isinstance(result, AppError):
                 metrics.SEND_REJECTED.labels(result.code).inc()
@@ -177,10 +193,17 @@ class MessageWriter:
         if self._on_opened is not None:
             for tenant_id, group_id in opened:
                 self._on_opened(tenant_id, group_id)
+        if self._on_stored is not None and stored:
+            try:
+                self._on_stored(stored)
+            except Exception:
+                log.exception("reacting to %d stored messages failed", len(stored))
 
     async def _store(
         self, batch: list[SendRequest]
-    ) -> tuple[list[Ack | AppError], list[MessageCreated], set[tuple[int, int | None]]]:
+    ) -> tuple[
+        list[Ack | AppError], list[MessageCreated], set[tuple[int, int | None]], list[Stored]
+    ]:
         now = utcnow()
         results: list[Ack | AppError | _SameAs | None] = [None] * len(batch)
         new_rows: list[dict[str, Any]] = []
@@ -197,7 +220,7 @@ class MessageWriter:
                     key = (p.tenant_id, p.id, request.channel)
                     if key not in opened:
                         try:
-                            cid, created, group_id = await _open_conversation(
+                            cid, created, group_id, bot = await _open_conversation(
                                 conn, p, request.channel, now
                             )
                         except AppError as exc:
@@ -206,7 +229,8 @@ class MessageWriter:
                         opened[key] = cid
                         if created is not None:
                             opened_events.append(created)
-                            opened_queues.add((p.tenant_id, group_id))
+                            if not bot:  # the bot serves it first; a handoff queues it
+                                opened_queues.add((p.tenant_id, group_id))
                     conv_ids[i] = opened[key]
             ids = sorted({cid for cid in conv_ids if cid is not None})
             # 2. Lock the conversations, in id order so two writers never deadlock. On
@@ -226,6 +250,7 @@ class MessageWriter:
                         conversations.c.assignee_id,
                         conversations.c.status,
                         conversations.c.last_seq,
+                        conversations.c.with_bot,
                         top_id.label("top_message_id"),
                     )
                     .where(conversations.c.id.in_(ids))
@@ -243,6 +268,7 @@ class MessageWriter:
                     ),
                     tenant_id=row.tenant_id,
                     last_seq=row.last_seq,
+                    with_bot=bool(row.with_bot),
                 )
                 for row in rows
             }
@@ -365,15 +391,16 @@ class MessageWriter:
         # database just accepted, so without validating them again).
         acks_by_row: list[Ack] = []
         events: list[MessageCreated] = []
+        stored: list[Stored] = []
         for row, message_id in opened_events:
             state = states[row["conversation_id"]]
+            out = message_out(row, message_id)
             events.append(
                 MessageCreated.model_construct(
-                    tenant_id=state.tenant_id,
-                    conversation=state.ref,
-                    message=message_out(row, message_id),
+                    tenant_id=state.tenant_id, conversation=state.ref, message=out
                 )
             )
+            stored.append(Stored(state.tenant_id, state.ref, state.with_bot, out))
         for row, message_id in zip(new_rows, message_ids, strict=True):
             acks_by_row.append(
                 Ack.model_construct(
@@ -384,13 +411,14 @@ class MessageWriter:
                 )
             )
             state = states[row["conversation_id"]]
+            out = message_out(row, message_id)
             events.append(
                 MessageCreated.model_construct(
-                    tenant_id=state.tenant_id,
-                    conversation=state.ref,
-                    message=message_out(row, message_id),
+                    tenant_id=state.tenant_id, conversation=state.ref, message=out
                 )
             )
+            if row["sender_type"] == SenderType.contact.value:
+                stored.append(Stored(state.tenant_id, state.ref, state.with_bot, out))
         for row_index, owner in enumerate(owners):
             results[owner] = acks_by_row[row_index]
         final: list[Ack | AppError] = []
@@ -400,7 +428,7 @@ class MessageWriter:
             else:
                 assert result is not None
                 final.append(result)
-        return final, events, opened_queues
+        return final, events, opened_queues, stored
 
 
 async def _insert_messages(
@@ -441,9 +469,10 @@ def message_out(row: dict[str, Any] | Any, message_id: int | None = None) -> Mes
 
 async def _open_conversation(
     conn: AsyncConnection, principal: Principal, channel: str, now: datetime
-) -> tuple[int, tuple[dict[str, Any], int] | None, int | None]:
+) -> tuple[int, tuple[dict[str, Any], int] | None, int | None, bool]:
     """The visitor's open conversation on ``channel``, or a new one with its 'opened' event
-    (returned as the stored row and its id, to be published after commit)."""
+    (returned as the stored row and its id, to be published after commit), its group, and
+    whether the bot serves it first."""
     if not principal.is_visitor:
         raise NotFound("conversation_id is required", field="conversation_id")
     found = await conn.scalar(
@@ -455,7 +484,7 @@ async def _open_conversation(
         )
     )
     if found is not None:
-        return int(found), None, None
+        return int(found), None, None, False
     # A new conversation waits in its channel's group or the tenant's default one, with the
     # priority the tenant's rules give this customer and channel.
     group_id = None
@@ -469,9 +498,12 @@ async def _open_conversation(
             break
         if group.is_default and group_id is None:
             group_id = group.id  # … over the default one
-    routing = await conn.scalar(
-        select(tenants.c.routing).where(tenants.c.id == principal.tenant_id)
-    )
+    routing, bot = (
+        await conn.execute(
+            select(tenants.c.routing, tenants.c.bot).where(tenants.c.id == principal.tenant_id)
+        )
+    ).one()
+    with_bot = bool((bot or {}).get("enabled"))
     attributes = await conn.scalar(
         select(contacts.c.attributes).where(contacts.c.id == principal.id)
     )
@@ -489,7 +521,8 @@ async def _open_conversation(
                     status=ConversationStatus.open.value,
                     group_id=group_id,
                     priority=priority,
-                    queued_at=now if group_id is not None else None,
+                    queued_at=now if group_id is not None and not with_bot else None,
+                    with_bot=with_bot,
                     last_seq=1,
                     created_at=now,
                     last_message_at=now,
@@ -509,7 +542,7 @@ async def _open_conversation(
                 "created_at": now,
             }
             inserted = await conn.execute(insert(messages).values(**row).returning(messages.c.id))
-            return cid, (row, int(inserted.scalar_one())), group_id
+            return cid, (row, int(inserted.scalar_one())), group_id, with_bot
     except IntegrityError:
         # Another process opened it a moment ago (the partial unique index); use theirs.
         found = await conn.scalar(
@@ -522,4 +555,4 @@ async def _open_conversation(
         )
         if found is None:
             raise
-        return int(found), None, None
+        return int(found), None, None, False

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from huiliu.bus.events import GroupQueueStats
+from huiliu.bus.events import GroupQueueStats, Suggestion
 from huiliu.conversations.schemas import Ack, ConversationOut, MessageOut, Sender
 
 
@@ -122,6 +122,17 @@ class QueueStatsFrame(_ServerFrame):
     groups: list[GroupQueueStats]
 
 
+class SuggestionsFrame(_ServerFrame):
+    """To the agents serving a conversation: up to three knowledge-base answers for the
+    customer's message ``seq``; the agent sends one as is or edits it first."""
+
+    type: Literal["suggestions"] = "suggestions"
+    conversation_id: int
+    message_id: int
+    seq: int
+    suggestions: list[Suggestion]
+
+
 class ResumedFrame(_ServerFrame):
     """Sent after a resume's backlog: the seq each conversation is now at on this socket."""
 
@@ -153,6 +164,7 @@ SERVER_FRAMES: tuple[type[BaseModel], ...] = (
     ConversationUpdatedFrame,
     QueuePositionFrame,
     QueueStatsFrame,
+    SuggestionsFrame,
     ResumedFrame,
     PongFrame,
     ErrorFrame,

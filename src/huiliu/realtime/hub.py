@@ -16,6 +16,7 @@ from huiliu.bus.events import (
     QueuePositionChanged,
     QueueStats,
     ReadMoved,
+    SuggestionsReady,
     TypingChanged,
 )
 from huiliu.conversations import access
@@ -28,6 +29,7 @@ from huiliu.realtime.frames import (
     QueuePositionFrame,
     QueueStatsFrame,
     ReadServerFrame,
+    SuggestionsFrame,
     TypingServerFrame,
 )
 from huiliu.realtime.presence import Presence
@@ -136,6 +138,16 @@ class Hub:
             ).model_dump_json()
             for conn in self._visitors.get(event.conversation.contact_id, ()):
                 if conn.principal.tenant_id == event.tenant_id:
+                    conn.push(data)
+        elif isinstance(event, SuggestionsReady):
+            data = SuggestionsFrame(
+                conversation_id=event.conversation.id,
+                message_id=event.message_id,
+                seq=event.seq,
+                suggestions=event.suggestions,
+            ).model_dump_json()
+            for conn in self._audience(event):
+                if conn.principal.is_account:
                     conn.push(data)
         elif isinstance(event, ConversationUpdated):
             # Every agent of the tenant hears of it, so a claimed conversation leaves the

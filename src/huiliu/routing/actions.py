@@ -160,6 +160,7 @@ async def transfer(
                 group_id=group_id if group_id is not None else conv.group_id,
                 target_agent_id=agent_id,
                 excluded_agent_id=None,
+                with_bot=False,
                 queued_at=now,
                 assigned_at=None,
                 last_seq=conv.last_seq + 1,
@@ -267,6 +268,7 @@ async def enqueue(
                 queued_at=conv.queued_at or now,
                 target_agent_id=None,
                 excluded_agent_id=None,
+                with_bot=False,
             )
         )
         fresh = (

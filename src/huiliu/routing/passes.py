@@ -192,6 +192,7 @@ async def snapshot(conn: AsyncConnection, tenant_id: int, scope: Scope | None = 
                 conversations.c.tenant_id == tenant_id,
                 conversations.c.status == ConversationStatus.open.value,
                 conversations.c.assignee_id.is_(None),
+                conversations.c.with_bot.is_(False),
                 waiting_here,
             )
             .order_by(
@@ -304,6 +305,7 @@ async def apply_assignments(
             target_agent_id=None,
             excluded_agent_id=None,
             wait_notice_at=None,
+            with_bot=False,
         ),
         changes,
     )

@@ -24,6 +24,8 @@ class Tenant(Base):
     default_capacity: Mapped[int] = mapped_column(default=20, server_default="20")
     # routing.settings.RoutingSettings as JSON.
     routing: Mapped[dict[str, Any]] = mapped_column(Json, default=dict, server_default="{}")
+    # bot.settings.BotSettings as JSON.
+    bot: Mapped[dict[str, Any]] = mapped_column(Json, default=dict, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

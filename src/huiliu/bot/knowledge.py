@@ -1,0 +1,124 @@
+"""Each tenant's matcher, kept in memory and rebuilt when the knowledge base changes.
+
+Every question first reads the tenant's KB revision (one primary-key lookup); a newer
+revision than the one in memory rebuilds the matcher in a worker thread (one build at a
+time per tenant), so an edit on any process takes effect on every process at the next
+question, without a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from huiliu.bot.matcher import Candidate, Embedder, Entry, Matcher
+from huiliu.bot.text import Vocabulary
+from huiliu.db import Database
+from huiliu.db.base import utcnow
+from huiliu.kb import service as kb_service
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EntryInfo:
+    id: int
+    question: str
+    answer: list[dict[str, Any]]
+    valid_from: datetime | None
+    valid_until: datetime | None
+
+    def valid_at(self, now: datetime) -> bool:
+        return (self.valid_from is None or self.valid_from <= now) and (
+            self.valid_until is None or now < self.valid_until
+        )
+
+
+@dataclass(frozen=True)
+class Hit:
+    candidate: Candidate
+    entry: EntryInfo
+
+
+@dataclass
+class TenantIndex:
+    revision: int
+    matcher: Matcher
+    entries: dict[int, EntryInfo]
+
+    def match(self, text: str, *, k: int = 3, now: datetime | None = None) -> list[Hit]:
+        """The ``k`` best entries valid now (an entry outside its validity period is
+        passed over, as if it were not there)."""
+        now = now or utcnow()
+        hits = []
+        for candidate in self.matcher.match(text, k=k + 5):
+            entry = self.entries.get(candidate.entry_id)
+            if entry is not None and entry.valid_at(now):
+                hits.append(Hit(candidate, entry))
+            if len(hits) == k:
+                break
+        return hits
+
+
+class Knowledge:
+    def __init__(self, db: Database, *, embedder: Embedder | None = None) -> None:
+        self._db = db
+        self._embedder = embedder
+        self._indexes: dict[int, TenantIndex] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    async def index(self, tenant_id: int) -> TenantIndex:
+        async with self._db.read() as session:
+            revision = await kb_service.current_revision(session, tenant_id=tenant_id)
+        known = self._indexes.get(tenant_id)
+        if known is not None and known.revision >= revision:
+            return known
+        lock = self._locks.setdefault(tenant_id, asyncio.Lock())
+        async with lock:
+            known = self._indexes.get(tenant_id)
+            if known is not None and known.revision >= revision:
+                return known
+            fresh = await self._build(tenant_id)
+            self._indexes[tenant_id] = fresh
+            return fresh
+
+    async def _build(self, tenant_id: int) -> TenantIndex:
+        async with self._db.read() as session:
+            meta = await kb_service.revision(session, tenant_id=tenant_id)
+            revision, synonyms, stop_words = meta.revision, meta.synonyms, meta.stop_words
+            rows = await kb_service.all_entries(session, tenant_id=tenant_id)
+        entries = [r for r in rows if r.enabled]
+        started = time.perf_counter()
+        matcher = await asyncio.to_thread(
+            Matcher.build,
+            [Entry(e.id, [e.question, *e.similar], e.keywords) for e in entries],
+            vocabulary=Vocabulary.build(synonyms, stop_words),
+            embedder=self._embedder,
+        )
+        log.info(
+            "knowledge base of tenant %s, revision %s: %d entries indexed in %.2f s",
+            tenant_id,
+            revision,
+            len(entries),
+            time.perf_counter() - started,
+        )
+        return TenantIndex(
+            revision=revision,
+            matcher=matcher,
+            entries={
+                e.id: EntryInfo(e.id, e.question, e.answer, e.valid_from, e.valid_until)
+                for e in entries
+            },
+        )
+
+    async def match(self, tenant_id: int, text: str, *, k: int = 3) -> list[Hit]:
+        return (await self.index(tenant_id)).match(text, k=k)
+
+    async def entries(self, tenant_id: int, ids: Sequence[int]) -> dict[int, EntryInfo]:
+        index = await self.index(tenant_id)
+        return {i: index.entries[i] for i in ids if i in index.entries}

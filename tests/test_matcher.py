@@ -1,0 +1,82 @@
+"""The matcher on its own: Chinese, English, mixed, typos, traditional characters, bands,
+synonyms and stop words."""
+
+from __future__ import annotations
+
+import pytest
+
+from huiliu.bot.matcher import Band, Entry, Matcher, Thresholds
+from huiliu.bot.text import Analyzer, Vocabulary, normalize
+from tests.kb_data import ENTRIES
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    return Matcher.build([Entry(i, [q, *similar]) for i, (q, similar, _) in enumerate(ENTRIES)])
+
+
+def top(matcher: Matcher, text: str) -> str:
+    return ENTRIES[matcher.match(text)[0].entry_id][0]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("退款要多久才能到账", "退款多久到账"),  # Chinese paraphrase
+        ("我的订单想取消掉", "怎么取消订单"),
+        ("推款多久到账啊", "退款多久到账"),  # typo: 推 for 退
+        ("退款多久到賬", "退款多久到账"),  # traditional character
+        ("訂單怎麼取消", "怎么取消订单"),  # traditional
+        ("能开fa piao吗 发票", "怎么开发票"),  # mixed
+        ("我的order什么时候发货", "什么时候发货"),  # mixed Chinese and English
+        ("forgot my pasword, how to reset", "How do I reset my password?"),  # English, typo
+        ("ＲＥＳＥＴ ＰＡＳＳＷＯＲＤ", "How do I reset my password?"),  # full-width letters
+        ("how many days until my parcel arrives", "How long does shipping take?"),
+    ],
+)
+def test_finds_the_entry_a_question_means(matcher: Matcher, text: str, expected: str) -> None:
+    assert top(matcher, text) == expected
+
+
+def test_candidates_come_best_first_with_calibrated_confidence(matcher: Matcher) -> None:
+    candidates = matcher.match("退款多久到账", k=3)
+    assert len(candidates) == 3
+    assert candidates[0].score >= candidates[1].score >= candidates[2].score
+    assert all(0.0 <= c.confidence <= 1.0 for c in candidates)
+    # An exact standard question is as sure as it gets; an unrelated question is never
+    # answered directly (a tiny KB gives a shared word like 今天 much weight: at most it is
+    # offered as "did you mean").
+    assert candidates[0].confidence > 0.9
+    assert matcher.match("今天天气怎么样，适合去爬山吗")[0].confidence < 0.6
+    assert matcher.match("who won the football match yesterday")[0].confidence < 0.25
+
+
+def test_bands_split_answer_suggest_and_unknown() -> None:
+    bands = Thresholds(answer=0.6, suggest=0.25)
+    assert bands.band(0.9) is Band.answer
+    assert bands.band(0.6) is Band.answer
+    assert bands.band(0.3) is Band.suggest
+    assert bands.band(0.1) is Band.unknown
+
+
+def test_normalize_folds_width_case_and_traditional() -> None:
+    assert normalize("  ＡＢＣ  訂單\t取消 ") == "abc 订单 取消"
+
+
+def test_synonyms_map_to_one_word_and_stop_words_drop() -> None:
+    vocabulary = Vocabulary.build([["发票", "fp", "开票"]], ["亲"])
+    analyzer = Analyzer(vocabulary)
+    assert analyzer.words(normalize("亲 fp")) == ["发票"]
+    assert "开票" not in analyzer.words(normalize("开票"))
+
+
+def test_tenant_synonyms_teach_the_matcher_its_customers_words() -> None:
+    entries = [Entry(0, ["怎么开发票"]), Entry(1, ["怎么修改收货地址"])]
+    plain = Matcher.build(entries)
+    taught = Matcher.build(entries, vocabulary=Vocabulary.build([["发票", "fp"]]))
+    assert taught.match("fp")[0].entry_id == 0
+    assert taught.match("fp")[0].score > plain.match("fp")[0].score
+
+
+def test_an_empty_knowledge_base_matches_nothing() -> None:
+    assert Matcher.build([]).match("退款") == []
