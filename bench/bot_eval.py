@@ -36,6 +36,8 @@ from huiliu.bot.matcher import Band, Embedder, Entry, Matcher, Thresholds, Weigh
 
 SHARED = ROOT.parent / "shared" / "data"
 ECOMMERCE = ROOT / "bench" / "data" / "ecommerce_zh"
+# The set's KB is the demo shop's FAQ, shipped in the package; its queries live here only.
+DEMO_DATA = ROOT / "src" / "huiliu" / "demo_data"
 
 
 @dataclass
@@ -58,7 +60,7 @@ def load_set(name: str) -> LabelledSet:
     if name == "ecommerce_zh":
         return LabelledSet(
             name,
-            read_csv(ECOMMERCE / "kb.csv", ("intent", "question")),
+            read_csv(DEMO_DATA / "faq_zh_questions.csv", ("intent", "question")),
             read_csv(ECOMMERCE / "queries.csv", ("text", "intent")),
         )
     if name == "banking77":

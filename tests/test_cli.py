@@ -102,3 +102,59 @@ def test_tokens_never_reach_the_server_log(tmp_path: Path) -> None:
     text = log.read_text()
     assert "/ws/visitor?token=…" in text  # the handshake was logged …
     assert token not in text  # … without the token
+
+
+def test_the_demo_shop_bot_greets_and_answers_from_its_faq(tmp_path: Path) -> None:
+    assert huiliu("migrate", data_dir=tmp_path).returncode == 0
+    data = json.loads(huiliu("demo", "--json", data_dir=tmp_path).stdout)
+    srv = ProcessServer({"HUILIU_DATA_DIR": str(tmp_path)}, free_port(), tmp_path / "server.log")
+    srv.start()
+    try:
+        with httpx.Client(base_url=srv.base_url) as http:
+            token = http.post(
+                "/api/v1/widget/sessions", json={"widget_key": data["widget_key"]}
+            ).json()["visitor_token"]
+
+        async def chat() -> list[dict[str, object]]:
+            from_bot: list[dict[str, object]] = []
+            async with websockets.connect(f"{srv.ws_url}/ws/visitor?token={token}") as ws:
+                frame = {
+                    "type": "message.send",
+                    "client_msg_id": "demo-1",
+                    "content": {"type": "text", "text": "退款要多久才能到我账上"},
+                }
+                await ws.send(json.dumps(frame))
+                while len(from_bot) < 3:
+                    got = json.loads(await asyncio.wait_for(ws.recv(), 30))
+                    if got["type"] == "message.new" and got["message"]["sender"]["type"] == "bot":
+                        from_bot.append(got["message"]["content"])
+            return from_bot
+
+        greeting, menu, answer = asyncio.run(chat())
+    finally:
+        srv.stop()
+    assert "机器人" in str(greeting["text"])
+    assert menu["type"] == "menu"
+    assert answer["type"] == "answer"
+    assert answer["question"] == "退款多久能到账？"
+
+
+def test_kb_import_and_export_from_the_command_line(tmp_path: Path) -> None:
+    assert huiliu("migrate", data_dir=tmp_path).returncode == 0
+    assert huiliu("demo", "--json", data_dir=tmp_path).returncode == 0
+    exported = tmp_path / "kb.xlsx"
+    result = huiliu("kb", "export", str(exported), "--tenant", "demo", data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "164 entries" in result.stdout
+    again = huiliu("kb", "import", str(exported), "--tenant", "demo", data_dir=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "created 0, updated 164, failed rows 0" in again.stdout
+    bad = tmp_path / "bad.csv"
+    bad.write_text("question,answer\n,no question here\n新问题,新答案\n", encoding="utf-8")
+    partly = huiliu("kb", "import", str(bad), "--tenant", "demo", data_dir=tmp_path)
+    assert partly.returncode == 1
+    assert "created 1, updated 0, failed rows 1" in partly.stdout
+    assert "must not be empty" in partly.stdout
+    missing = huiliu("kb", "import", str(bad), "--tenant", "nosuch", data_dir=tmp_path)
+    assert missing.returncode == 2
+    assert "no tenant" in missing.stderr

@@ -1,4 +1,4 @@
-"""The ``huiliu`` command: serve, migrate, demo."""
+"""The ``huiliu`` command: serve, migrate, demo, kb import / export, schema."""
 
 from __future__ import annotations
 
@@ -100,6 +100,112 @@ def demo(as_json: bool = typer.Option(False, "--json", help="Print one JSON obje
         table.add_row(role, cred["email"], cred["password"])
     console.print(table)
     console.print(f"widget key: [bold]{data['widget_key']}[/bold]")
+
+
+kb_cli = typer.Typer(no_args_is_help=True, help="The knowledge base: import and export.")
+cli.add_typer(kb_cli, name="kb")
+
+
+async def _tenant_id(db: Any, slug: str) -> int:
+    from huiliu.tenants import service as tenants_service
+
+    async with db.read() as session:
+        tenant = await tenants_service.get_by_slug(session, slug=slug)
+    if tenant is None:
+        err_console.print(f"[bold red]no tenant with the slug {slug!r}[/bold red]")
+        raise typer.Exit(2)
+    return int(tenant.id)
+
+
+def _format_of(path: str, given: str | None) -> str:
+    fmt = (given or path.rsplit(".", 1)[-1]).lower()
+    if fmt not in ("csv", "xlsx"):
+        err_console.print("[bold red]the file must be .csv or .xlsx (or say --format)[/bold red]")
+        raise typer.Exit(2)
+    return fmt
+
+
+@kb_cli.command("import")
+def kb_import(
+    file: str = typer.Argument(..., help="A .csv or .xlsx file (columns: docs/bot.md)."),
+    tenant: str = typer.Option(..., "--tenant", help="The merchant's slug."),
+    fmt: str | None = typer.Option(None, "--format", help="csv or xlsx (default: by suffix)."),
+) -> None:
+    """Import entries (new standard questions are created, known ones updated); every bad
+    row is reported with its row number, column and reason, and the good rows still land."""
+    from pathlib import Path
+
+    from rich.progress import Progress
+
+    from huiliu.db import Database
+    from huiliu.errors import AppError
+    from huiliu.kb import transfer
+
+    settings = load_settings()
+    path = Path(file)
+    if not path.is_file():
+        err_console.print(f"[bold red]no such file: {file}[/bold red]")
+        raise typer.Exit(2)
+    try:
+        rows = transfer.read_rows(path.read_bytes(), _format_of(file, fmt))
+    except AppError as exc:
+        err_console.print(f"[bold red]{exc.detail}[/bold red]")
+        raise typer.Exit(2) from None
+
+    async def run() -> Any:
+        db = Database(settings.resolved_database_url)
+        try:
+            tenant_id = await _tenant_id(db, tenant)
+            with Progress(console=err_console) as progress:
+                task = progress.add_task("importing", total=len(rows))
+                return await transfer.import_entries(
+                    db,
+                    tenant_id=tenant_id,
+                    rows=rows,
+                    progress=lambda done, total: progress.update(task, completed=done),
+                )
+        finally:
+            await db.dispose()
+
+    report = asyncio.run(run())
+    console.print(
+        f"created {report.created}, updated {report.updated}, failed rows {report.failed}"
+    )
+    if report.errors:
+        table = Table(title="rows not imported")
+        for column in ("row", "column", "reason"):
+            table.add_column(column)
+        for error in report.errors:
+            table.add_row(str(error.row), error.field, error.reason)
+        console.print(table)
+        raise typer.Exit(1)
+
+
+@kb_cli.command("export")
+def kb_export(
+    file: str = typer.Argument(..., help="Where to write: a .csv or .xlsx file."),
+    tenant: str = typer.Option(..., "--tenant", help="The merchant's slug."),
+    fmt: str | None = typer.Option(None, "--format", help="csv or xlsx (default: by suffix)."),
+) -> None:
+    """Export the knowledge base in the import's columns."""
+    from pathlib import Path
+
+    from huiliu.db import Database
+    from huiliu.kb import transfer
+
+    settings = load_settings()
+    fmt = _format_of(file, fmt)
+
+    async def run() -> list[list[str]]:
+        db = Database(settings.resolved_database_url)
+        try:
+            return await transfer.export_rows(db, tenant_id=await _tenant_id(db, tenant))
+        finally:
+            await db.dispose()
+
+    rows = asyncio.run(run())
+    Path(file).write_bytes(transfer.to_xlsx(rows) if fmt == "xlsx" else transfer.to_csv(rows))
+    console.print(f"{len(rows) - 1} entries written to {file}")
 
 
 @cli.command()

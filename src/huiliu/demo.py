@@ -1,16 +1,25 @@
-"""``huiliu demo``: a demo merchant with an admin, a supervisor and three agents.
+"""``huiliu demo``: a demo merchant with an admin, a supervisor and three agents, a skill
+group they serve, and a bot answering from the demo shop's FAQ (164 entries, Chinese).
 
 Idempotent: running it again finds what exists and prints the same credentials.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 
 from huiliu.accounts import service as accounts_service
 from huiliu.accounts.models import Role
+from huiliu.bot.settings import BotSettings, MenuNode
 from huiliu.db import Database
+from huiliu.kb import service as kb_service
+from huiliu.kb import transfer
+from huiliu.routing import service as routing_service
+from huiliu.routing.schemas import GroupIn
 from huiliu.tenants import service as tenants_service
 
 DEMO_SLUG = "demo"
@@ -64,9 +73,82 @@ async def ensure_demo(db: Database) -> DemoTenant:
                     role=role,
                     password=password,
                 )
-        return DemoTenant(
+        tenant_id = tenant.id
+        if not await routing_service.list_groups(session, tenant_id=tenant_id):
+            agents = [
+                (await accounts_service.get_by_email(session, email=email))
+                for email, _n, role, _p in DEMO_PEOPLE
+                if role is Role.agent
+            ]
+            await routing_service.create(
+                session,
+                tenant_id=tenant_id,
+                data=GroupIn(
+                    name="售前售后",
+                    is_default=True,
+                    member_ids=[a.id for a in agents if a is not None],
+                ),
+            )
+        result = DemoTenant(
             tenant_id=tenant.id,
             widget_key=tenant.widget_key,
             identity_secret=tenant.identity_secret,
             people=DEMO_PEOPLE,
         )
+    await ensure_demo_bot(db, tenant_id)
+    return result
+
+
+def faq_rows() -> list[tuple[int, dict[str, str]]]:
+    """The demo shop's FAQ as import rows (question, similar, answer, category)."""
+    data = resources.files("huiliu") / "demo_data"
+    questions: dict[str, list[str]] = {}
+    text = (data / "faq_zh_questions.csv").read_text(encoding="utf-8")
+    for row in csv.DictReader(io.StringIO(text, newline="")):
+        questions.setdefault(row["intent"], []).append(row["question"])
+    rows = []
+    text = (data / "faq_zh_answers.csv").read_text(encoding="utf-8")
+    for number, row in enumerate(csv.DictReader(io.StringIO(text, newline="")), start=2):
+        asked = questions[row["intent"]]
+        record = {
+            "question": asked[0],
+            "similar": "\n".join(asked[1:]),
+            "answer": row["answer"],
+            "category": row["category"],
+        }
+        rows.append((number, record))
+    return rows
+
+
+# The navigation menu: by category, a few of the most asked questions each.
+DEMO_MENU = {
+    "订单问题": ["怎么取消订单？", "下单后怎么修改订单？", "怎么查看订单状态？"],
+    "物流配送": ["付款后多久发货？", "怎么查询物流信息？", "下单后怎么修改收货地址？"],
+    "退换货": ["退货流程是怎样的？", "退款多久能到账？", "支持七天无理由退货吗？"],
+    "发票": ["怎么开发票？"],
+}
+
+
+async def ensure_demo_bot(db: Database, tenant_id: int) -> None:
+    async with db.read() as session:
+        _, total = await kb_service.list_entries(session, tenant_id=tenant_id, limit=1)
+    if total == 0:
+        await transfer.import_entries(db, tenant_id=tenant_id, rows=faq_rows())
+    async with db.write() as session:
+        tenant = await tenants_service.get(session, tenant_id=tenant_id)
+        if (tenant.bot or {}).get("enabled"):
+            return
+        entries = {
+            e.question: e.id for e in await kb_service.all_entries(session, tenant_id=tenant_id)
+        }
+        menu = []
+        for n, (label, asked) in enumerate(DEMO_MENU.items()):
+            children = [
+                MenuNode(id=f"q{n}-{i}", label=q[:40], action="answer", entry_id=entries[q])
+                for i, q in enumerate(asked)
+                if q in entries
+            ]
+            if children:
+                menu.append(MenuNode(id=f"c{n}", label=label, action="submenu", children=children))
+        menu.append(MenuNode(id="human", label="人工客服", action="handoff"))
+        tenant.bot = BotSettings(enabled=True, menu=menu).model_dump(mode="json")

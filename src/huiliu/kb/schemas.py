@@ -9,7 +9,10 @@ from huiliu.conversations.content import AnswerPart
 
 
 def _clean(text: str) -> str:
-    return " ".join(text.split())
+    cleaned = " ".join(text.split())
+    if not cleaned:
+        raise ValueError("must not be empty")
+    return cleaned
 
 
 Question = Annotated[str, AfterValidator(_clean), Field(min_length=1, max_length=500)]
