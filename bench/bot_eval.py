@@ -82,6 +82,21 @@ def load_set(name: str) -> LabelledSet:
     raise SystemExit(f"unknown set {name!r}")
 
 
+def dev_split(data: LabelledSet) -> LabelledSet:
+    """Tuning without touching held-out queries: the last similar question of every entry
+    with at least three questions becomes a query; the KB keeps the rest."""
+    grouped: dict[str, list[str]] = {}
+    for intent, question in data.kb:
+        grouped.setdefault(intent, []).append(question)
+    kb, queries = [], []
+    for intent, questions in grouped.items():
+        keep = questions[:-1] if len(questions) >= 3 else questions
+        kb += [(intent, q) for q in keep]
+        if len(questions) >= 3:
+            queries.append((questions[-1], intent))
+    return LabelledSet(f"{data.name} (dev)", kb, queries)
+
+
 def entries_of(kb: Sequence[tuple[str, str]]) -> tuple[list[Entry], dict[int, str]]:
     grouped: dict[str, list[str]] = {}
     for intent, question in kb:
@@ -193,6 +208,10 @@ def main() -> None:
     parser.add_argument("--no-classifier", action="store_true")
     parser.add_argument("--ablate", action="store_true", help="also each part left out")
     parser.add_argument("--scale", default="", help="comma-separated KB sizes to time")
+    parser.add_argument(
+        "--dev", action="store_true", help="KB-internal split for tuning (no held-out queries)"
+    )
+    parser.add_argument("--weights", default="", help="words,chars,embedding,classifier")
     parser.add_argument("--answer", type=float, default=Thresholds.answer)
     parser.add_argument("--suggest", type=float, default=Thresholds.suggest)
     args = parser.parse_args()
@@ -217,8 +236,10 @@ def main() -> None:
             ["ecommerce_zh", "banking77", "clinc150"] if args.set in (None, "all") else [args.set]
         )
         sets = [load_set(n) for n in names]
+    if args.dev:
+        sets = [dev_split(s) for s in sets]
     thresholds = Thresholds(answer=args.answer, suggest=args.suggest)
-    base = Weights()
+    base = Weights(*(float(x) for x in args.weights.split(","))) if args.weights else Weights()
     variants: list[tuple[str, Weights, bool, Embedder | None]] = [
         ("full", base, not args.no_classifier, embedder)
     ]

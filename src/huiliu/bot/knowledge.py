@@ -16,6 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
+from huiliu.bot import embedding
 from huiliu.bot.matcher import Candidate, Embedder, Entry, Matcher
 from huiliu.bot.text import Vocabulary
 from huiliu.db import Database
@@ -65,10 +69,26 @@ class TenantIndex:
         return hits
 
 
+class _Reusing:
+    """An embedder for one build that reuses the vectors of questions the previous index
+    already had, so a rebuild after an edit embeds only what is new."""
+
+    def __init__(self, inner: Embedder, known: dict[str, npt.NDArray[np.float32]]) -> None:
+        self.name = inner.name
+        self._inner = inner
+        self._known = known
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._known]
+        if missing:
+            self._known.update(zip(missing, self._inner.embed(missing), strict=True))
+        return np.asarray([self._known[t] for t in texts], dtype=np.float32)
+
+
 class Knowledge:
-    def __init__(self, db: Database, *, embedder: Embedder | None = None) -> None:
+    def __init__(self, db: Database, *, embedding: str = "none") -> None:
         self._db = db
-        self._embedder = embedder
+        self._embedding = embedding  # loaded on the first build, in the worker thread
         self._indexes: dict[int, TenantIndex] = {}
         self._locks: dict[int, asyncio.Lock] = {}
 
@@ -94,11 +114,12 @@ class Knowledge:
             rows = await kb_service.all_entries(session, tenant_id=tenant_id)
         entries = [r for r in rows if r.enabled]
         started = time.perf_counter()
+        previous = self._indexes.get(tenant_id)
         matcher = await asyncio.to_thread(
-            Matcher.build,
+            self._build_matcher,
             [Entry(e.id, [e.question, *e.similar], e.keywords) for e in entries],
-            vocabulary=Vocabulary.build(synonyms, stop_words),
-            embedder=self._embedder,
+            Vocabulary.build(synonyms, stop_words),
+            previous.matcher if previous is not None else None,
         )
         log.info(
             "knowledge base of tenant %s, revision %s: %d entries indexed in %.2f s",
@@ -115,6 +136,17 @@ class Knowledge:
                 for e in entries
             },
         )
+
+    def _build_matcher(
+        self, entries: list[Entry], vocabulary: Vocabulary, previous: Matcher | None
+    ) -> Matcher:
+        embedder: Embedder | None = embedding.load(self._embedding)
+        if embedder is not None and previous is not None and previous.embedder is not None:
+            embedder = _Reusing(embedder, previous.vectors())
+        matcher = Matcher.build(entries, vocabulary=vocabulary, embedder=embedder)
+        if isinstance(embedder, _Reusing):
+            matcher.embedder = embedder._inner  # queries go straight to the model
+        return matcher
 
     async def match(self, tenant_id: int, text: str, *, k: int = 3) -> list[Hit]:
         return (await self.index(tenant_id)).match(text, k=k)

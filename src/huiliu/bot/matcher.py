@@ -24,7 +24,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +33,7 @@ from scipy import sparse
 from huiliu.bot.text import Analyzer, Vocabulary, normalize
 
 MAX_CLASSIFIER_ENTRIES = 3000
+MAX_CLASSIFIER_WEIGHTS = 8_000_000  # classes × features kept in memory (float32: 32 MB)
 K1 = 1.2
 B = 0.75
 Floats = npt.NDArray[np.float64]
@@ -118,6 +119,13 @@ class _Vectorizer:
         row_of = np.repeat(np.arange(shape[0]), np.diff(tf_m.indptr))
         data = data * (K1 + 1) / (data + norm[row_of]) * self.idf[tf_m.indices]
         self.matrix = _l2_rows(sparse.csr_matrix((data, tf_m.indices, tf_m.indptr), shape=shape))
+        # Column access for queries: a query touches a handful of terms.
+        self.columns = sparse.csc_matrix(self.matrix)
+
+    def scores(self, query: sparse.csr_matrix) -> Floats:
+        """Cosine of the query with every row."""
+        out = self.columns[:, query.indices] @ query.data
+        return np.asarray(out, dtype=np.float64).ravel()
 
     def query(self, terms: Sequence[str]) -> sparse.csr_matrix:
         cols = sorted({self.index[t] for t in terms if t in self.index})
@@ -133,12 +141,38 @@ def _l2_rows(m: sparse.csr_matrix) -> sparse.csr_matrix:
 
 
 @dataclass
+class _Classifier:
+    """A linear model's weights split by feature block, so a query's decision values are
+    a few dot products over the columns it uses (no sparse stacking per query)."""
+
+    classes: npt.NDArray[np.int64]  # row of the weights → entry position
+    words: npt.NDArray[np.float32]
+    chars: npt.NDArray[np.float32]
+    embedding: npt.NDArray[np.float32] | None
+    intercept: npt.NDArray[np.float32]
+
+    def decision(
+        self,
+        qw: sparse.csr_matrix,
+        qc: sparse.csr_matrix,
+        qe: npt.NDArray[np.float32] | None,
+    ) -> npt.NDArray[np.float32]:
+        out = self.intercept.copy()
+        if qw.nnz:
+            out += self.words[:, qw.indices] @ qw.data.astype(np.float32)
+        if qc.nnz:
+            out += self.chars[:, qc.indices] @ qc.data.astype(np.float32)
+        if qe is not None and self.embedding is not None:
+            out += self.embedding @ qe
+        return out
+
+
+@dataclass
 class _Fitted:
     words: _Vectorizer
     chars: _Vectorizer
     embeddings: npt.NDArray[np.float32] | None
-    classifier: Any | None  # sklearn LinearSVC over [words | chars | embeddings]
-    classes: npt.NDArray[np.int64] | None  # classifier column → entry position
+    classifier: _Classifier | None = None
 
 
 @dataclass
@@ -233,15 +267,15 @@ class Matcher:
         row_entry = np.asarray([p for p, _ in rows], dtype=np.int64)
         words = _Vectorizer(word_docs)
         chars = _Vectorizer(char_docs)
-        fitted = _Fitted(words, chars, embeddings, None, None)
-        if use_classifier and len(set(row_entry.tolist())) >= 2:
-            from sklearn.svm import LinearSVC
-
-            features = _features(fitted, words.matrix, chars.matrix, embeddings)
-            model = LinearSVC(C=0.5, max_iter=2000)
-            model.fit(features, row_entry)
-            fitted.classifier = model
-            fitted.classes = np.asarray(model.classes_, dtype=np.int64)
+        fitted = _Fitted(words, chars, embeddings)
+        n_classes = len(set(row_entry.tolist()))
+        n_features = (
+            words.matrix.shape[1]
+            + chars.matrix.shape[1]
+            + (embeddings.shape[1] if embeddings is not None else 0)
+        )
+        if use_classifier and n_classes >= 2 and n_classes * n_features <= MAX_CLASSIFIER_WEIGHTS:
+            fitted.classifier = _train(fitted, row_entry)
         starts = np.searchsorted(row_entry, np.arange(len(entries)))
         keywords = [
             (position, normalize(k))
@@ -309,7 +343,9 @@ class Matcher:
         xs: list[tuple[float, float]] = []
         ys: list[int] = []
         for i in samples:
-            scored = part._score(rows[i][1], k=2)
+            scored = part._score(
+                rows[i][1], k=2, qe=embeddings[i] if embeddings is not None else None
+            )
             if not scored:
                 continue
             second = scored[1][1] if len(scored) > 1 else 0.0
@@ -332,7 +368,9 @@ class Matcher:
 
     # -- matching ------------------------------------------------------------------------
 
-    def _score(self, query: str, *, k: int) -> list[tuple[int, float, int, float]]:
+    def _score(
+        self, query: str, *, k: int, qe: npt.NDArray[np.float32] | None = None
+    ) -> list[tuple[int, float, int, float]]:
         """Top ``k`` (entry position, fused score, best row, similarity) for ``query``: the
         fused score ranks; the similarity (words, characters, embedding, without the
         classifier) is what the confidence is calibrated on, with the fused margin."""
@@ -346,29 +384,23 @@ class Matcher:
         row_scores = np.zeros(len(self._row_text))
         total = 0.0
         if qw.nnz:
-            row_scores += w.words * (f.words.matrix @ qw.T).toarray().ravel()
+            row_scores += w.words * f.words.scores(qw)
             total += w.words
         if qc.nnz:
-            row_scores += w.chars * (f.chars.matrix @ qc.T).toarray().ravel()
+            row_scores += w.chars * f.chars.scores(qc)
             total += w.chars
-        qe = None
         if f.embeddings is not None and self.embedder is not None:
-            qe = np.asarray(self.embedder.embed([query]), dtype=np.float32)[0]
+            if qe is None:
+                qe = np.asarray(self.embedder.embed([query]), dtype=np.float32)[0]
             row_scores += w.embedding * (f.embeddings @ qe)
             total += w.embedding
         if total:
             row_scores /= total
         entry_scores = np.maximum.reduceat(row_scores, self._starts)
         similarity = entry_scores.copy()
-        if (
-            f.classifier is not None
-            and f.classes is not None
-            and (qw.nnz or qc.nnz or qe is not None)
-        ):
-            features = _features(f, qw, qc, qe[None, :] if qe is not None else None)
-            decision = np.asarray(f.classifier.decision_function(features)).ravel()
+        if f.classifier is not None and (qw.nnz or qc.nnz or qe is not None):
             boost = np.zeros(len(self.entries))
-            boost[f.classes] = decision
+            boost[f.classifier.classes] = f.classifier.decision(qw, qc, qe)
             entry_scores = (entry_scores + w.classifier * np.clip(boost + 1.0, 0.0, 2.0) / 2) / (
                 1 + w.classifier
             )
@@ -389,6 +421,12 @@ class Matcher:
             best = start + int(np.argmax(row_scores[start:end]))
             out.append((position, float(entry_scores[position]), best, float(similarity[position])))
         return out
+
+    def vectors(self) -> dict[str, npt.NDArray[np.float32]]:
+        """Each indexed question's embedding (empty without an embedder)."""
+        if self._fitted.embeddings is None:
+            return {}
+        return dict(zip(self._row_text, self._fitted.embeddings, strict=True))
 
     def confidence(self, similarity: float, margin: float) -> float:
         a, b, c = self._calibration
@@ -413,13 +451,27 @@ class Matcher:
         return out
 
 
-def _features(
-    fitted: _Fitted,
-    words: sparse.csr_matrix,
-    chars: sparse.csr_matrix,
-    embeddings: npt.NDArray[np.float32] | None,
-) -> sparse.csr_matrix:
-    parts = [words, chars]
-    if embeddings is not None:
-        parts.append(sparse.csr_matrix(embeddings.astype(np.float64)))
-    return sparse.csr_matrix(sparse.hstack(parts, format="csr"))
+def _train(fitted: _Fitted, row_entry: npt.NDArray[np.int64]) -> _Classifier:
+    """A linear SVM (one against the rest) over [words | characters | embedding]."""
+    from sklearn.svm import LinearSVC
+
+    parts = [fitted.words.matrix, fitted.chars.matrix]
+    if fitted.embeddings is not None:
+        parts.append(sparse.csr_matrix(fitted.embeddings.astype(np.float64)))
+    model = LinearSVC(C=0.5, max_iter=2000)
+    model.fit(sparse.hstack(parts, format="csr"), row_entry)
+    coef = np.asarray(model.coef_, dtype=np.float32)
+    intercept = np.asarray(model.intercept_, dtype=np.float32)
+    if coef.shape[0] == 1:  # two classes: one decision, for the second
+        coef = np.vstack([-coef, coef])
+        intercept = np.concatenate([-intercept, intercept])
+    nw, nc = fitted.words.matrix.shape[1], fitted.chars.matrix.shape[1]
+    return _Classifier(
+        classes=np.asarray(model.classes_, dtype=np.int64),
+        words=np.ascontiguousarray(coef[:, :nw]),
+        chars=np.ascontiguousarray(coef[:, nw : nw + nc]),
+        embedding=np.ascontiguousarray(coef[:, nw + nc :])
+        if fitted.embeddings is not None
+        else None,
+        intercept=intercept,
+    )
