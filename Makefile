@@ -23,7 +23,7 @@ migrate: setup
 	$(BIN)/huiliu migrate
 
 demo: migrate
-	$(BIN)/huiliu demo
+	$(BIN)/huiliu demo --base-url http://$(HOST):$(PORT)
 
 run: demo
 	@echo

@@ -19,6 +19,7 @@ from huiliu.bot.api import router as bot_router
 from huiliu.channels.web.api import router as widget_router
 from huiliu.config import Settings, get_settings
 from huiliu.conversations.api import router as conversations_router
+from huiliu.demo_shop import router as demo_shop_router
 from huiliu.errors import AppError
 from huiliu.kb.api import router as kb_router
 from huiliu.realtime.gateway import router as gateway_router
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routing_router,
         kb_router,
         bot_router,
+        demo_shop_router,
         gateway_router,
     ):
         app.include_router(router)

@@ -70,8 +70,16 @@ def migrate() -> None:
 
 
 @cli.command()
-def demo(as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")) -> None:
-    """Create (idempotently) a demo merchant with an admin, a supervisor and three agents."""
+def demo(
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    base_url: str = typer.Option(
+        "http://127.0.0.1:8000",
+        "--base-url",
+        help="Where this Huiliu will be served: the bot calls the demo shop's API there.",
+    ),
+) -> None:
+    """Create (idempotently) a demo merchant: an admin, a supervisor, three agents, a group,
+    the shop's FAQ and its bot with self-service flows against the demo shop's API."""
     from huiliu.db import Database
     from huiliu.demo import ensure_demo
 
@@ -82,7 +90,7 @@ def demo(as_json: bool = typer.Option(False, "--json", help="Print one JSON obje
             settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous
         )
         try:
-            return (await ensure_demo(db)).as_json()
+            return (await ensure_demo(db, base_url=base_url)).as_json()
         finally:
             await db.dispose()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import secrets
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -16,6 +17,7 @@ from huiliu.accounts import service as accounts_service
 from huiliu.accounts.models import Role
 from huiliu.bot.settings import BotSettings, MenuNode
 from huiliu.db import Database
+from huiliu.integrations.merchant_api import MerchantApi
 from huiliu.kb import service as kb_service
 from huiliu.kb import transfer
 from huiliu.routing import service as routing_service
@@ -56,7 +58,7 @@ class DemoTenant:
         }
 
 
-async def ensure_demo(db: Database) -> DemoTenant:
+async def ensure_demo(db: Database, *, base_url: str = "http://127.0.0.1:8000") -> DemoTenant:
     async with db.write() as session:
         tenant = await tenants_service.get_by_slug(session, slug=DEMO_SLUG)
         if tenant is None:
@@ -95,7 +97,7 @@ async def ensure_demo(db: Database) -> DemoTenant:
             identity_secret=tenant.identity_secret,
             people=DEMO_PEOPLE,
         )
-    await ensure_demo_bot(db, tenant_id)
+    await ensure_demo_bot(db, tenant_id, base_url=base_url)
     return result
 
 
@@ -129,14 +131,22 @@ DEMO_MENU = {
 }
 
 
-async def ensure_demo_bot(db: Database, tenant_id: int) -> None:
+async def ensure_demo_bot(db: Database, tenant_id: int, *, base_url: str) -> None:
+    """The FAQ, the menu, and the demo shop's API (served by this Huiliu at ``base_url``)
+    behind the three task flows: order status, logistics tracking, change of address."""
     async with db.read() as session:
         _, total = await kb_service.list_entries(session, tenant_id=tenant_id, limit=1)
     if total == 0:
         await transfer.import_entries(db, tenant_id=tenant_id, rows=faq_rows())
     async with db.write() as session:
         tenant = await tenants_service.get(session, tenant_id=tenant_id)
+        api = MerchantApi(
+            base_url=f"{base_url.rstrip('/')}/demo-shop/{DEMO_SLUG}/api",
+            secret=(tenant.bot or {}).get("merchant_api", {}).get("secret")
+            or secrets.token_urlsafe(32),
+        )
         if (tenant.bot or {}).get("enabled"):
+            tenant.bot = {**tenant.bot, "merchant_api": api.model_dump(mode="json")}
             return
         entries = {
             e.question: e.id for e in await kb_service.all_entries(session, tenant_id=tenant_id)
@@ -150,5 +160,21 @@ async def ensure_demo_bot(db: Database, tenant_id: int) -> None:
             ]
             if children:
                 menu.append(MenuNode(id=f"c{n}", label=label, action="submenu", children=children))
+        menu.append(
+            MenuNode(
+                id="self",
+                label="自助服务",
+                action="submenu",
+                children=[
+                    MenuNode(
+                        id="f-status", label="查询订单状态", action="flow", flow="order_status"
+                    ),
+                    MenuNode(id="f-track", label="物流跟踪", action="flow", flow="track_shipment"),
+                    MenuNode(
+                        id="f-address", label="修改收货地址", action="flow", flow="change_address"
+                    ),
+                ],
+            )
+        )
         menu.append(MenuNode(id="human", label="人工客服", action="handoff"))
-        tenant.bot = BotSettings(enabled=True, menu=menu).model_dump(mode="json")
+        tenant.bot = BotSettings(enabled=True, menu=menu, merchant_api=api).model_dump(mode="json")

@@ -23,6 +23,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from huiliu.auth.principal import Principal
+from huiliu.bot.flow_runner import FlowRunner
+from huiliu.bot.flows import FlowState
 from huiliu.bot.knowledge import EntryInfo, Hit, Knowledge
 from huiliu.bot.matcher import Band, Thresholds
 from huiliu.bot.models import BotSession, BotVote
@@ -49,6 +51,7 @@ tenants: Table = Tenant.__table__  # type: ignore[assignment]
 groups: Table = Group.__table__  # type: ignore[assignment]
 
 MAX_TURNS = 10
+_KEEP: Any = object()  # _say: leave the flow state as it is
 _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
 # Words around a request for a person that do not change it: 我要人工, i want a human.
 _FILLER_ZH = re.compile(
@@ -148,6 +151,7 @@ class Bot:
         self.knowledge = knowledge
         self._kick = kick
         self._chains: dict[int, asyncio.Task[None]] = {}
+        self.flows = FlowRunner(db, self._say)
 
     # -- scheduling ----------------------------------------------------------------------
 
@@ -188,6 +192,7 @@ class Bot:
         for task in list(self._chains.values()):
             task.cancel()
         await self.settled()
+        await self.knowledge.stop()
 
     # -- reactions -----------------------------------------------------------------------
 
@@ -217,6 +222,15 @@ class Bot:
         content = item.message.content
         text = content.get("text") if content.get("type") == "text" else None
         button = content.get("button_id") if text is not None else None
+        state = await self._flow_of(tenant_id, cid)
+        if state is not None and text is not None:
+            if button is None or not button.startswith(("menu:", "kb:", "flow:", "handoff")):
+                if asks_for_person(text, settings.handoff_words):
+                    await self.handoff(tenant_id, cid, reason="客户要求人工服务", question=text)
+                else:
+                    await self.flows.resume(tenant_id, cid, settings, state, text, button)
+                return
+            await self._say(tenant_id, cid, [], flow=None)  # another button: the flow ends
         if button is not None and await self._button(tenant_id, cid, settings, button, text or ""):
             return
         if text is None:
@@ -250,6 +264,11 @@ class Bot:
         if button == "handoff":
             await self.handoff(tenant_id, cid, reason="客户点击了转人工", question=label)
             return True
+        if kind == "flow":
+            flow_key, _, order_id = key.partition(":")
+            preset = {"order_id": order_id} if order_id else {}
+            await self.flows.start(tenant_id, cid, settings, flow_key, preset=preset, label=label)
+            return True
         if kind == "kb" and key.isdigit():
             entries = await self.knowledge.entries(tenant_id, [int(key)])
             entry = entries.get(int(key))
@@ -271,6 +290,8 @@ class Bot:
                     [menu_content(node.label, node.children)],
                     turn=(label, f"菜单：{node.label}", True),
                 )
+            elif node.action == "flow" and node.flow:
+                await self.flows.start(tenant_id, cid, settings, node.flow, preset={}, label=label)
             elif node.action == "handoff":
                 await self.handoff(
                     tenant_id,
@@ -399,9 +420,11 @@ class Bot:
         *,
         turn: tuple[str, str, bool] | None = None,
         reset_unknown: bool = False,
+        flow: FlowState | None = _KEEP,
     ) -> bool:
         """Post the bot's messages while it still serves the conversation; remember the
-        turn (question, what the bot did, answered) for a handoff's summary."""
+        turn (question, what the bot did, answered) for a handoff's summary, and the task
+        flow's state when ``flow`` is given (None ends it)."""
         now = utcnow()
         async with self._db.write_connection() as conn:
             conv = await lock_for_system(conn, tenant_id, cid)
@@ -409,9 +432,27 @@ class Bot:
                 return False
             if turn is not None or reset_unknown:
                 await self._remember(conn, tenant_id, cid, turn=turn, reset_unknown=reset_unknown)
+            if flow is not _KEEP:
+                await self._session(conn, tenant_id, cid)
+                await conn.execute(
+                    update(bot_sessions)
+                    .where(bot_sessions.c.conversation_id == cid)
+                    .values(flow=flow.dump() if flow is not None else None)
+                )
+            if not contents:
+                return True
             events = await append_messages(conn, conv, [(SenderType.bot, c) for c in contents], now)
         await self._bus.publish(events)
         return True
+
+    async def _flow_of(self, tenant_id: int, cid: int) -> FlowState | None:
+        async with self._db.read() as session:
+            raw = await session.scalar(
+                select(bot_sessions.c.flow).where(
+                    bot_sessions.c.conversation_id == cid, bot_sessions.c.tenant_id == tenant_id
+                )
+            )
+        return FlowState.load(raw)
 
     async def _session(self, conn: AsyncConnection, tenant_id: int, cid: int) -> Any:
         row = (

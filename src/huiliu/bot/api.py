@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict
 
+from huiliu.accounts.models import Role
 from huiliu.auth.deps import AdminDep, PrincipalDep, RuntimeDep, SupervisorDep
 from huiliu.bot.settings import BotSettings
 from huiliu.errors import InvalidInput
@@ -24,7 +25,10 @@ class VoteIn(BaseModel):
 async def get_bot(principal: SupervisorDep, runtime: RuntimeDep) -> BotSettings:
     async with runtime.db.read() as session:
         tenant = await tenants_service.get(session, tenant_id=principal.tenant_id)
-    return BotSettings.model_validate(tenant.bot or {})
+    settings = BotSettings.model_validate(tenant.bot or {})
+    if settings.merchant_api is not None and not principal.at_least(Role.admin):
+        settings.merchant_api.secret = "*" * 8  # admins only
+    return settings
 
 
 @router.put("/tenant/bot")

@@ -86,11 +86,16 @@ class _Reusing:
 
 
 class Knowledge:
+    # How long a question waits for a rebuild before the previous index answers it: a small
+    # KB rebuilds well within this (an edit is live for the very next question); a large one
+    # finishes in the background while the previous revision keeps answering.
+    WAIT_FOR_REBUILD_S = 3.0
+
     def __init__(self, db: Database, *, embedding: str = "none") -> None:
         self._db = db
         self._embedding = embedding  # loaded on the first build, in the worker thread
         self._indexes: dict[int, TenantIndex] = {}
-        self._locks: dict[int, asyncio.Lock] = {}
+        self._builds: dict[int, asyncio.Task[TenantIndex]] = {}
 
     async def index(self, tenant_id: int) -> TenantIndex:
         async with self._db.read() as session:
@@ -98,19 +103,36 @@ class Knowledge:
         known = self._indexes.get(tenant_id)
         if known is not None and known.revision >= revision:
             return known
-        lock = self._locks.setdefault(tenant_id, asyncio.Lock())
-        async with lock:
-            known = self._indexes.get(tenant_id)
-            if known is not None and known.revision >= revision:
-                return known
+        build = self._builds.get(tenant_id)
+        if build is None:
+            build = asyncio.create_task(self._rebuild(tenant_id), name=f"kb-index-{tenant_id}")
+            self._builds[tenant_id] = build
+        if known is None:
+            return await asyncio.shield(build)
+        try:
+            return await asyncio.wait_for(asyncio.shield(build), self.WAIT_FOR_REBUILD_S)
+        except TimeoutError:
+            return known
+
+    async def stop(self) -> None:
+        builds = list(self._builds.values())
+        for build in builds:
+            build.cancel()
+        await asyncio.gather(*builds, return_exceptions=True)
+
+    async def _rebuild(self, tenant_id: int) -> TenantIndex:
+        try:
             fresh = await self._build(tenant_id)
             self._indexes[tenant_id] = fresh
             return fresh
+        finally:
+            self._builds.pop(tenant_id, None)
 
     async def _build(self, tenant_id: int) -> TenantIndex:
         async with self._db.read() as session:
-            meta = await kb_service.revision(session, tenant_id=tenant_id)
-            revision, synonyms, stop_words = meta.revision, meta.synonyms, meta.stop_words
+            revision, synonyms, stop_words = await kb_service.read_vocabulary(
+                session, tenant_id=tenant_id
+            )
             rows = await kb_service.all_entries(session, tenant_id=tenant_id)
         entries = [r for r in rows if r.enabled]
         started = time.perf_counter()

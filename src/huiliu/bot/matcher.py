@@ -309,40 +309,53 @@ class Matcher:
         use_classifier: bool,
         seed: int,
     ) -> tuple[float, float, float]:
-        """Hold out a fifth of the similar questions (never an entry's last row), build on
-        the rest, and fit P(top candidate is right | top score, margin) on the held-out."""
+        """Learn P(the top candidate is the right answer | similarity, margin) from the KB
+        itself: build on part of it and ask it the rest.
+
+        - a fifth of each entry's similar questions are held out: asked, they should find
+          their entry (right or wrong);
+        - a tenth of the entries are left out whole: their questions are out of scope for
+          the part built, so whatever it finds is wrong — the negatives a bot needs to learn
+          to say "don't know".
+        """
         rng = random.Random(seed)  # noqa: S311 (sampling, not secrets)
         by_entry: dict[int, list[int]] = {}
         for i, (position, _) in enumerate(rows):
             by_entry.setdefault(position, []).append(i)
+        positions = sorted(by_entry)
+        absent = set(rng.sample(positions, len(positions) // 10)) if len(positions) >= 10 else set()
         held: set[int] = set()
-        for members in by_entry.values():
+        for position, members in by_entry.items():
+            if position in absent:
+                continue
             similar = members[1:]
             rng.shuffle(similar)
             held.update(
                 similar[: len(similar) // 5 if len(similar) >= 5 else min(1, len(similar) - 1)]
             )
+        outside = [i for p in absent for i in by_entry[p][:3]]
         if len(held) < 20:
             return cls._calibration_default()
-        keep = [i for i in range(len(rows)) if i not in held]
+        # The part: the entries not left out, renumbered, without their held-out rows.
+        renumber = {p: n for n, p in enumerate(p for p in positions if p not in absent)}
+        keep = [i for i in range(len(rows)) if i not in held and rows[i][0] in renumber]
         part = cls._assemble(
-            entries,
+            [entries[p] for p in renumber],
             analyzer,
             embedder,
             weights,
-            [rows[i] for i in keep],
+            [(renumber[rows[i][0]], rows[i][1]) for i in keep],
             [word_docs[i] for i in keep],
             [char_docs[i] for i in keep],
             embeddings[keep] if embeddings is not None else None,
             use_classifier,
         )
-        # Entries whose every row was held out cannot be found; none are (one row stays).
-        samples = sorted(held)
-        if len(samples) > 1500:
-            samples = rng.sample(samples, 1500)
+        asked = sorted(held)
+        if len(asked) > 1500:
+            asked = rng.sample(asked, 1500)
         xs: list[tuple[float, float]] = []
         ys: list[int] = []
-        for i in samples:
+        for i in [*asked, *outside]:
             scored = part._score(
                 rows[i][1], k=2, qe=embeddings[i] if embeddings is not None else None
             )
@@ -350,7 +363,8 @@ class Matcher:
                 continue
             second = scored[1][1] if len(scored) > 1 else 0.0
             xs.append((scored[0][3], scored[0][1] - second))
-            ys.append(int(scored[0][0] == rows[i][0]))
+            right = rows[i][0] in renumber and renumber[rows[i][0]] == scored[0][0]
+            ys.append(int(right))
         if len(set(ys)) < 2:
             return cls._calibration_default()
         from sklearn.linear_model import LogisticRegression

@@ -21,6 +21,8 @@ class BotSession(Base):
     # The latest turns, [{"q": customer's words, "a": what the bot did}], for the handoff
     # summary.
     turns: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)
+    # The task flow under way (bot.flows.FlowState), if any.
+    flow: Mapped[dict[str, Any] | None] = mapped_column(Json, default=None)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -7,6 +7,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from huiliu.bot.flows import DEFAULT_FLOWS, Flow
+from huiliu.integrations.merchant_api import MerchantApi
+
 NodeId = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")]
 
 DEFAULT_HANDOFF_WORDS = [
@@ -29,16 +32,17 @@ DEFAULT_HANDOFF_WORDS = [
 
 class MenuNode(BaseModel):
     """A button of the navigation menu. It answers (a KB entry or a text), opens its
-    children as a sub-menu, or hands over to a group of people."""
+    children as a sub-menu, starts a self-service flow, or hands over to people."""
 
     model_config = ConfigDict(extra="forbid")
 
     id: NodeId
     label: str = Field(min_length=1, max_length=40)
-    action: Literal["answer", "submenu", "handoff"]
+    action: Literal["answer", "submenu", "flow", "handoff"]
     entry_id: int | None = Field(default=None, description="answer: the KB entry")
     text: str | None = Field(default=None, max_length=2000, description="answer: a fixed text")
     children: list[MenuNode] = Field(default_factory=list, max_length=12)
+    flow: str | None = Field(default=None, max_length=40, description="flow: its key")
     group_id: int | None = Field(default=None, description="handoff: the group (or default)")
 
     @model_validator(mode="after")
@@ -47,6 +51,8 @@ class MenuNode(BaseModel):
             raise ValueError(f"menu node {self.id!r}: an answer needs entry_id or text")
         if self.action == "submenu" and not self.children:
             raise ValueError(f"menu node {self.id!r}: a sub-menu needs children")
+        if self.action == "flow" and not self.flow:
+            raise ValueError(f"menu node {self.id!r}: a flow node needs its flow")
         return self
 
 
@@ -85,20 +91,37 @@ class BotSettings(BaseModel):
     handoff_group_id: int | None = Field(
         default=None, description="where a handoff waits (None: the conversation's own group)"
     )
+    merchant_api: MerchantApi | None = Field(
+        default=None, description="the merchant's own API, which the task flows call"
+    )
+    flows: list[Flow] = Field(
+        default_factory=lambda: [f.model_copy(deep=True) for f in DEFAULT_FLOWS], max_length=50
+    )
 
     @model_validator(mode="after")
     def _bands(self) -> BotSettings:
         if self.suggest_threshold > self.answer_threshold:
             raise ValueError("suggest_threshold must not exceed answer_threshold")
         ids: set[str] = set()
+        keys = [f.key for f in self.flows]
+        if len(set(keys)) != len(keys):
+            raise ValueError("a flow key is used twice")
         stack = list(self.menu)
         while stack:
             node = stack.pop()
             if node.id in ids:
                 raise ValueError(f"menu node id {node.id!r} is used twice")
             ids.add(node.id)
+            if node.action == "flow":
+                if node.flow not in keys:
+                    raise ValueError(f"menu node {node.id!r}: there is no flow {node.flow!r}")
+                if self.merchant_api is None:
+                    raise ValueError("flows call the merchant's API: set merchant_api first")
             stack.extend(node.children)
         return self
+
+    def flow(self, key: str) -> Flow | None:
+        return next((f for f in self.flows if f.key == key), None)
 
     def find_node(self, node_id: str) -> MenuNode | None:
         stack = list(self.menu)

@@ -8,6 +8,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from huiliu.db.base import Base, BigId, Json, UTCDateTime, utcnow
 
+# Identity channels of the web widget and apps: anonymous visitors (external id: the
+# widget's visitor id) and the merchant's own signed-in users (external id: their user id).
+VISITOR_CHANNEL = "web"
+USER_CHANNEL = "user"
+
 
 class Contact(Base):
     """A customer, one record across every channel they use."""

@@ -131,11 +131,11 @@ async def delete_category(
 
 @router.get("/vocabulary")
 async def get_vocabulary(principal: SupervisorDep, runtime: RuntimeDep) -> VocabularyOut:
-    async with runtime.db.write() as session:
-        row = await service.revision(session, tenant_id=principal.tenant_id)
-        return VocabularyOut(
-            synonyms=row.synonyms, stop_words=row.stop_words, revision=row.revision
+    async with runtime.db.read() as session:
+        revision, synonyms, stop_words = await service.read_vocabulary(
+            session, tenant_id=principal.tenant_id
         )
+    return VocabularyOut(synonyms=synonyms, stop_words=stop_words, revision=revision)
 
 
 @router.put("/vocabulary")

@@ -34,6 +34,16 @@ async def revision(session: AsyncSession, *, tenant_id: int) -> KbRevision:
     return row
 
 
+async def read_vocabulary(
+    session: AsyncSession, *, tenant_id: int
+) -> tuple[int, list[list[str]], list[str]]:
+    """(revision, synonym groups, stop words), reading only (a tenant with no KB yet: 0)."""
+    row = await session.get(KbRevision, tenant_id)
+    if row is None:
+        return 0, [], []
+    return row.revision, list(row.synonyms or []), list(row.stop_words or [])
+
+
 async def current_revision(session: AsyncSession, *, tenant_id: int) -> int:
     value = await session.scalar(
         select(KbRevision.revision).where(KbRevision.tenant_id == tenant_id)

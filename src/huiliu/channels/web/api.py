@@ -9,14 +9,11 @@ from huiliu.auth.deps import RuntimeDep
 from huiliu.auth.principal import Principal
 from huiliu.channels.web.schemas import WidgetSessionIn, WidgetSessionOut
 from huiliu.contacts import service as contacts_service
-from huiliu.contacts.models import Contact
+from huiliu.contacts.models import USER_CHANNEL, VISITOR_CHANNEL, Contact
 from huiliu.errors import NotFound, Unauthorized
 from huiliu.tenants import service as tenants_service
 
 router = APIRouter(prefix="/api/v1/widget", tags=["widget"])
-
-VISITOR_CHANNEL = "web"  # identity channel of anonymous visitors (external id: visitor id)
-USER_CHANNEL = "user"  # identity channel of the merchant's own user ids
 
 
 @router.post("/sessions", status_code=201)

@@ -1,0 +1,66 @@
+"""Each process's per-tenant matchers: rebuilt on a newer KB revision, without stalling
+questions while a large knowledge base rebuilds."""
+
+from __future__ import annotations
+
+import asyncio
+
+from huiliu.bot.knowledge import Knowledge, TenantIndex
+from huiliu.db import Database
+from huiliu.kb import service as kb_service
+from huiliu.kb.schemas import EntryIn
+from tests.factories import World
+
+
+class SlowKnowledge(Knowledge):
+    """Builds take ``delay`` seconds longer, as a large knowledge base's would."""
+
+    delay = 0.0
+
+    async def _build(self, tenant_id: int) -> TenantIndex:
+        await asyncio.sleep(self.delay)
+        return await super()._build(tenant_id)
+
+
+async def add(db: Database, world: World, question: str) -> None:
+    entry = EntryIn.model_validate(
+        {"question": question, "answer": [{"type": "text", "text": "好的"}]}
+    )
+    async with db.write() as session:
+        await kb_service.create(session, tenant_id=world.tenant_id, data=entry)
+
+
+async def test_a_slow_rebuild_leaves_the_previous_revision_answering(
+    db: Database, world: World
+) -> None:
+    knowledge = SlowKnowledge(db)
+    await add(db, world, "怎么开发票")
+    first = await knowledge.index(world.tenant_id)
+    assert [e.question for e in first.entries.values()] == ["怎么开发票"]
+    assert await knowledge.index(world.tenant_id) is first  # same revision: no rebuild
+
+    await add(db, world, "退款多久到账")
+    knowledge.delay, knowledge.WAIT_FOR_REBUILD_S = 1.0, 0.05
+    stale = await knowledge.index(world.tenant_id)
+    assert stale is first  # the rebuild goes on; the question is answered at once
+    again = await knowledge.index(world.tenant_id)
+    assert again is first  # one rebuild under way, not a second
+    fresh = first
+    for _ in range(200):  # the rebuild lands within seconds
+        await asyncio.sleep(0.05)
+        fresh = await knowledge.index(world.tenant_id)
+        if fresh is not first:
+            break
+    assert fresh.revision > first.revision
+    assert {e.question for e in fresh.entries.values()} == {"怎么开发票", "退款多久到账"}
+    await knowledge.stop()
+
+
+async def test_a_quick_rebuild_is_waited_for(db: Database, world: World) -> None:
+    knowledge = Knowledge(db)
+    await add(db, world, "怎么开发票")
+    first = await knowledge.index(world.tenant_id)
+    await add(db, world, "退款多久到账")
+    fresh = await knowledge.index(world.tenant_id)
+    assert fresh is not first
+    assert len(fresh.entries) == 2
