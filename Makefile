@@ -50,6 +50,9 @@ test: lint typecheck pytest
 bench: setup
 	$(BIN)/python bench/relay.py
 	$(BIN)/python bench/routing.py
+	$(BIN)/python bench/bot_eval.py --set all --ablate
+	$(BIN)/python bench/bot_eval.py --scale 1000,10000
+	$(BIN)/python bench/assist.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

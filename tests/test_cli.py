@@ -158,3 +158,14 @@ def test_kb_import_and_export_from_the_command_line(tmp_path: Path) -> None:
     missing = huiliu("kb", "import", str(bad), "--tenant", "nosuch", data_dir=tmp_path)
     assert missing.returncode == 2
     assert "no tenant" in missing.stderr
+
+
+def test_demo_people_only_makes_no_group_faq_or_bot(tmp_path: Path) -> None:
+    assert huiliu("migrate", data_dir=tmp_path).returncode == 0
+    done = huiliu("demo", "--json", "--people-only", data_dir=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert len(json.loads(done.stdout)["agents"]) == 3
+    exported = huiliu(
+        "kb", "export", str(tmp_path / "kb.csv"), "--tenant", "demo", data_dir=tmp_path
+    )
+    assert "0 entries" in exported.stdout

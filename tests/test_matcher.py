@@ -126,3 +126,33 @@ def test_a_rebuild_embeds_only_the_new_questions() -> None:
     second = Matcher.build(changed, embedder=_Reusing(counting, first.vectors()))
     assert counting.embedded == 2
     assert second.match("可以货到付款吗")[0].entry_id == 99
+
+
+class HashEmbedder:
+    """Vectors from a text's hash: the same text, the same vector (a stand-in model)."""
+
+    name = "hash"
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        out = []
+        for text in texts:
+            rng = np.random.default_rng(abs(hash(text)) % (2**32))
+            v = rng.standard_normal(64).astype(np.float32)
+            out.append(v / np.linalg.norm(v))
+        return np.asarray(out)
+
+
+def test_a_large_kb_shortlists_entries_and_finds_what_an_exact_search_finds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from huiliu.bot import matcher as matcher_module
+
+    entries = [Entry(i, [f"question {i} form {j}" for j in range(4)]) for i in range(300)]
+    exact = Matcher.build(entries, embedder=HashEmbedder(), classifier=False, calibrate=False)
+    monkeypatch.setattr(matcher_module, "DENSE_EXACT_ROWS", 100)
+    shortlisted = Matcher.build(entries, embedder=HashEmbedder(), classifier=False, calibrate=False)
+    assert exact._centroids is None
+    assert shortlisted._centroids is not None
+    for i in range(0, 300, 7):
+        query = f"question {i} form 2"
+        assert shortlisted.match(query)[0].entry_id == exact.match(query)[0].entry_id == i

@@ -77,6 +77,9 @@ def demo(
         "--base-url",
         help="Where this Huiliu will be served: the bot calls the demo shop's API there.",
     ),
+    people_only: bool = typer.Option(
+        False, "--people-only", help="Only the merchant and its people (for benchmarks)."
+    ),
 ) -> None:
     """Create (idempotently) a demo merchant: an admin, a supervisor, three agents, a group,
     the shop's FAQ and its bot with self-service flows against the demo shop's API."""
@@ -90,7 +93,8 @@ def demo(
             settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous
         )
         try:
-            return (await ensure_demo(db, base_url=base_url)).as_json()
+            demo = await ensure_demo(db, base_url=base_url, people_only=people_only)
+            return demo.as_json()
         finally:
             await db.dispose()
 

@@ -58,7 +58,11 @@ class DemoTenant:
         }
 
 
-async def ensure_demo(db: Database, *, base_url: str = "http://127.0.0.1:8000") -> DemoTenant:
+async def ensure_demo(
+    db: Database, *, base_url: str = "http://127.0.0.1:8000", people_only: bool = False
+) -> DemoTenant:
+    """The demo merchant; with ``people_only`` just its people (no group, FAQ or bot: the
+    benchmarks of the bare pipeline claim conversations by hand)."""
     async with db.write() as session:
         tenant = await tenants_service.get_by_slug(session, slug=DEMO_SLUG)
         if tenant is None:
@@ -76,7 +80,7 @@ async def ensure_demo(db: Database, *, base_url: str = "http://127.0.0.1:8000") 
                     password=password,
                 )
         tenant_id = tenant.id
-        if not await routing_service.list_groups(session, tenant_id=tenant_id):
+        if not people_only and not await routing_service.list_groups(session, tenant_id=tenant_id):
             agents = [
                 (await accounts_service.get_by_email(session, email=email))
                 for email, _n, role, _p in DEMO_PEOPLE
@@ -97,7 +101,8 @@ async def ensure_demo(db: Database, *, base_url: str = "http://127.0.0.1:8000") 
             identity_secret=tenant.identity_secret,
             people=DEMO_PEOPLE,
         )
-    await ensure_demo_bot(db, tenant_id, base_url=base_url)
+    if not people_only:
+        await ensure_demo_bot(db, tenant_id, base_url=base_url)
     return result
 
 

@@ -93,6 +93,7 @@ class Runtime:
         await self.hub.start()
         await self.router.start()
         await self.presence.start()
+        self.bot.knowledge.warm()
 
     async def stop(self) -> None:
         await self.presence.stop()

@@ -96,6 +96,7 @@ class Knowledge:
         self._embedding = embedding  # loaded on the first build, in the worker thread
         self._indexes: dict[int, TenantIndex] = {}
         self._builds: dict[int, asyncio.Task[TenantIndex]] = {}
+        self._warming: asyncio.Task[None] | None = None
 
     async def index(self, tenant_id: int) -> TenantIndex:
         async with self._db.read() as session:
@@ -114,7 +115,24 @@ class Knowledge:
         except TimeoutError:
             return known
 
+    def warm(self) -> None:
+        """Build every tenant's index in the background (at start), so no customer's first
+        question waits for a build."""
+        self._warming = asyncio.create_task(self._warm(), name="kb-warm")
+
+    async def _warm(self) -> None:
+        async with self._db.read() as session:
+            tenant_ids = await kb_service.tenants_with_entries(session)
+        for tenant_id in tenant_ids:
+            try:
+                await self.index(tenant_id)
+            except Exception:
+                log.exception("building the knowledge index of tenant %s failed", tenant_id)
+
     async def stop(self) -> None:
+        if self._warming is not None:
+            self._warming.cancel()
+            await asyncio.gather(self._warming, return_exceptions=True)
         builds = list(self._builds.values())
         for build in builds:
             build.cancel()

@@ -32,8 +32,15 @@ from scipy import sparse
 
 from huiliu.bot.text import Analyzer, Vocabulary, normalize
 
-MAX_CLASSIFIER_ENTRIES = 3000
-MAX_CLASSIFIER_WEIGHTS = 8_000_000  # classes × features kept in memory (float32: 32 MB)
+# The classifier is trained (twice: once for calibration) while it stays cheap; a larger KB
+# relies on the other signals. Training time grows with questions × entries.
+MAX_CLASSIFIER_ENTRIES = 500
+MAX_CLASSIFIER_WORK = 2_500_000  # questions × entries
+MAX_CLASSIFIER_WEIGHTS = 8_000_000  # entries × features kept in memory (float32: 32 MB)
+# Above this many questions, a query's embedding is compared with every entry's centroid
+# first, and with the questions of the best entries (by centroid or by words) only.
+DENSE_EXACT_ROWS = 20_000
+SHORTLIST = 200
 K1 = 1.2
 B = 0.75
 Floats = npt.NDArray[np.float64]
@@ -188,6 +195,7 @@ class Matcher:
     _starts: npt.NDArray[np.int64]  # first row of each entry (rows sorted by entry)
     _keywords: list[tuple[int, str]]
     _fitted: _Fitted
+    _centroids: npt.NDArray[np.float32] | None = None
     _calibration: tuple[float, float, float] = (10.0, 4.0, -5.5)
     build_seconds: float = 0.0
     stats: dict[str, float] = field(default_factory=dict)
@@ -274,7 +282,12 @@ class Matcher:
             + chars.matrix.shape[1]
             + (embeddings.shape[1] if embeddings is not None else 0)
         )
-        if use_classifier and n_classes >= 2 and n_classes * n_features <= MAX_CLASSIFIER_WEIGHTS:
+        if (
+            use_classifier
+            and 2 <= n_classes <= MAX_CLASSIFIER_ENTRIES
+            and n_classes * len(rows) <= MAX_CLASSIFIER_WORK
+            and n_classes * n_features <= MAX_CLASSIFIER_WEIGHTS
+        ):
             fitted.classifier = _train(fitted, row_entry)
         starts = np.searchsorted(row_entry, np.arange(len(entries)))
         keywords = [
@@ -283,6 +296,12 @@ class Matcher:
             for k in entry.keywords
             if k.strip()
         ]
+        centroids = None
+        if embeddings is not None and len(rows) > DENSE_EXACT_ROWS:
+            sums = np.add.reduceat(embeddings, starts, axis=0)
+            norms = np.linalg.norm(sums, axis=1, keepdims=True)
+            norms[norms == 0] = 1.0
+            centroids = (sums / norms).astype(np.float32)
         return cls(
             entries=list(entries),
             analyzer=analyzer,
@@ -293,6 +312,7 @@ class Matcher:
             _starts=starts.astype(np.int64),
             _keywords=keywords,
             _fitted=fitted,
+            _centroids=centroids,
         )
 
     @classmethod
@@ -406,7 +426,7 @@ class Matcher:
         if f.embeddings is not None and self.embedder is not None:
             if qe is None:
                 qe = np.asarray(self.embedder.embed([query]), dtype=np.float32)[0]
-            row_scores += w.embedding * (f.embeddings @ qe)
+            row_scores += w.embedding * self._dense(qe, row_scores)
             total += w.embedding
         if total:
             row_scores /= total
@@ -434,6 +454,25 @@ class Matcher:
             )
             best = start + int(np.argmax(row_scores[start:end]))
             out.append((position, float(entry_scores[position]), best, float(similarity[position])))
+        return out
+
+    def _dense(self, qe: npt.NDArray[np.float32], lexical: Floats) -> Floats:
+        """The query embedding's cosine with every question (0 for those left out)."""
+        embeddings = self._fitted.embeddings
+        assert embeddings is not None
+        if self._centroids is None:
+            return np.asarray(embeddings @ qe, dtype=np.float64)
+        n = len(self.entries)
+        k = min(SHORTLIST, n)
+        by_centroid = np.argpartition(-(self._centroids @ qe), k - 1)[:k]
+        by_words = np.argpartition(-np.maximum.reduceat(lexical, self._starts), k // 2 - 1)[
+            : k // 2
+        ]
+        chosen = np.unique(np.concatenate([by_centroid, by_words]))
+        ends = np.append(self._starts[1:], len(self._row_text))
+        rows = np.concatenate([np.arange(self._starts[e], ends[e]) for e in chosen])
+        out = np.zeros(len(self._row_text))
+        out[rows] = embeddings[rows] @ qe
         return out
 
     def vectors(self) -> dict[str, npt.NDArray[np.float32]]:

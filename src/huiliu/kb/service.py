@@ -199,6 +199,11 @@ def _text_type() -> Any:
     return Text()
 
 
+async def tenants_with_entries(session: AsyncSession) -> list[int]:
+    rows = await session.scalars(select(KbEntry.tenant_id).distinct())
+    return [int(t) for t in rows]
+
+
 async def all_entries(session: AsyncSession, *, tenant_id: int) -> list[KbEntry]:
     return list(
         await session.scalars(scoped(select(KbEntry), KbEntry, tenant_id).order_by(KbEntry.id))
