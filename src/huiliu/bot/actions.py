@@ -51,6 +51,9 @@ tenants: Table = Tenant.__table__  # type: ignore[assignment]
 groups: Table = Group.__table__  # type: ignore[assignment]
 
 MAX_TURNS = 10
+# Agent assist runs on every customer message a person serves: the KB revision is checked at
+# most this often for it (a new entry reaches suggestions within this many seconds).
+ASSIST_REVISION_AGE_S = 2.0
 _KEEP: Any = object()  # _say: leave the flow state as it is
 _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
 # Words around a request for a person that do not change it: 我要人工, i want a human.
@@ -159,8 +162,12 @@ class Bot:
         """The writer's after-commit hook: react to customers' messages and new
         conversations the bot serves, and suggest answers where a person serves."""
         for item in items:
-            if item.with_bot or item.conversation.assignee_id is not None:
-                self._run_in_order(item.conversation.id, functools.partial(self._react, item))
+            if not item.with_bot and (
+                item.conversation.assignee_id is None
+                or self.knowledge.known_empty(item.tenant_id, max_age_s=ASSIST_REVISION_AGE_S)
+            ):
+                continue  # nothing for the bot to do: no bot, and nothing to suggest
+            self._run_in_order(item.conversation.id, functools.partial(self._react, item))
 
     def _run_in_order(self, conversation_id: int, job: Callable[[], Awaitable[None]]) -> None:
         previous = self._chains.get(conversation_id)
@@ -384,7 +391,7 @@ class Bot:
         content = item.message.content
         if content.get("type") != "text" or content.get("button_id"):
             return
-        index = await self.knowledge.index(item.tenant_id)
+        index = await self.knowledge.index(item.tenant_id, max_age_s=ASSIST_REVISION_AGE_S)
         if not index.entries:
             return
         hits = index.match(content["text"], k=3)

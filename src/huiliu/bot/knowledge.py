@@ -52,12 +52,15 @@ class Hit:
 @dataclass
 class TenantIndex:
     revision: int
-    matcher: Matcher
+    matcher: Matcher | None  # None: the knowledge base is empty
     entries: dict[int, EntryInfo]
+    checked_at: float = 0.0  # monotonic time the revision was last found current
 
     def match(self, text: str, *, k: int = 3, now: datetime | None = None) -> list[Hit]:
         """The ``k`` best entries valid now (an entry outside its validity period is
         passed over, as if it were not there)."""
+        if self.matcher is None:
+            return []
         now = now or utcnow()
         hits = []
         for candidate in self.matcher.match(text, k=k + 5):
@@ -98,11 +101,16 @@ class Knowledge:
         self._builds: dict[int, asyncio.Task[TenantIndex]] = {}
         self._warming: asyncio.Task[None] | None = None
 
-    async def index(self, tenant_id: int) -> TenantIndex:
+    async def index(self, tenant_id: int, *, max_age_s: float = 0.0) -> TenantIndex:
+        """The tenant's index at its current revision; with ``max_age_s``, one whose
+        revision was checked that recently will do (agent assist, on every message)."""
+        known = self._indexes.get(tenant_id)
+        if known is not None and time.monotonic() - known.checked_at < max_age_s:
+            return known
         async with self._db.read() as session:
             revision = await kb_service.current_revision(session, tenant_id=tenant_id)
-        known = self._indexes.get(tenant_id)
         if known is not None and known.revision >= revision:
+            known.checked_at = time.monotonic()
             return known
         build = self._builds.get(tenant_id)
         if build is None:
@@ -138,9 +146,19 @@ class Knowledge:
             build.cancel()
         await asyncio.gather(*builds, return_exceptions=True)
 
+    def known_empty(self, tenant_id: int, *, max_age_s: float) -> bool:
+        """The tenant's knowledge base was empty when checked within ``max_age_s``."""
+        known = self._indexes.get(tenant_id)
+        return (
+            known is not None
+            and not known.entries
+            and time.monotonic() - known.checked_at < max_age_s
+        )
+
     async def _rebuild(self, tenant_id: int) -> TenantIndex:
         try:
             fresh = await self._build(tenant_id)
+            fresh.checked_at = time.monotonic()
             self._indexes[tenant_id] = fresh
             return fresh
         finally:
@@ -155,11 +173,16 @@ class Knowledge:
         entries = [r for r in rows if r.enabled]
         started = time.perf_counter()
         previous = self._indexes.get(tenant_id)
-        matcher = await asyncio.to_thread(
-            self._build_matcher,
-            [Entry(e.id, [e.question, *e.similar], e.keywords) for e in entries],
-            Vocabulary.build(synonyms, stop_words),
-            previous.matcher if previous is not None else None,
+        # An empty knowledge base loads no model and no dictionary (a tenant without a bot).
+        matcher = (
+            None
+            if not entries
+            else await asyncio.to_thread(
+                self._build_matcher,
+                [Entry(e.id, [e.question, *e.similar], e.keywords) for e in entries],
+                Vocabulary.build(synonyms, stop_words),
+                previous.matcher if previous is not None else None,
+            )
         )
         log.info(
             "knowledge base of tenant %s, revision %s: %d entries indexed in %.2f s",
