@@ -85,34 +85,30 @@ class Flow(BaseModel):
 
 
 ORDER_ID = r"[A-Z]{2}\d{5,20}"
+
+
+def _order_slot(prompt: str) -> Slot:
+    return Slot(
+        name="order_id",
+        prompt=prompt,
+        choices="orders",
+        pattern=ORDER_ID,
+        invalid="订单号格式不对（例如 HL0001201），请重新输入或点选订单。",
+    )
+
+
 DEFAULT_FLOWS = [
     Flow(
         key="order_status",
         label="查询订单状态",
-        slots=[
-            Slot(
-                name="order_id",
-                prompt="请选择要查询的订单，或直接输入订单号：",
-                choices="orders",
-                pattern=ORDER_ID,
-                invalid="订单号格式不对（例如 HL0001201），请重新输入或点选订单。",
-            )
-        ],
+        slots=[_order_slot("请选择要查询的订单，或直接输入订单号：")],
         operation="order_status",
         result="order",
     ),
     Flow(
         key="track_shipment",
         label="物流跟踪",
-        slots=[
-            Slot(
-                name="order_id",
-                prompt="请选择要查物流的订单，或直接输入订单号：",
-                choices="orders",
-                pattern=ORDER_ID,
-                invalid="订单号格式不对（例如 HL0001201），请重新输入或点选订单。",
-            )
-        ],
+        slots=[_order_slot("请选择要查物流的订单，或直接输入订单号：")],
         operation="track_shipment",
         result="shipment",
     ),
@@ -120,13 +116,7 @@ DEFAULT_FLOWS = [
         key="change_address",
         label="修改收货地址",
         slots=[
-            Slot(
-                name="order_id",
-                prompt="请选择要修改地址的订单（只有未发货的订单可以修改）：",
-                choices="orders",
-                pattern=ORDER_ID,
-                invalid="订单号格式不对（例如 HL0001201），请重新输入或点选订单。",
-            ),
+            _order_slot("请选择要修改地址的订单（只有未发货的订单可以修改）："),
             Slot(
                 name="address",
                 prompt="请输入新的收货地址（省市区 + 详细地址 + 收件人电话）：",

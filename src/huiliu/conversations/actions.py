@@ -60,11 +60,23 @@ async def append_event(
     """Store a system message (an event, or a menu the system offers) after the locked row
     ``conv``'s last seq. The caller moves the
     conversation's ``last_seq`` (with whatever else changes) in the same transaction."""
+    return await _insert_one(conn, conv, conv.last_seq + 1, SenderType.system, content, now)
+
+
+async def _insert_one(
+    conn: AsyncConnection,
+    conv: Any,
+    seq: int,
+    sender_type: SenderType,
+    content: dict[str, Any],
+    now: Any,
+) -> tuple[dict[str, Any], int]:
+    """One message of the server's own (no sender id, no client_msg_id): its row and id."""
     row = {
         "tenant_id": conv.tenant_id,
         "conversation_id": conv.id,
-        "seq": conv.last_seq + 1,
-        "sender_type": SenderType.system.value,
+        "seq": seq,
+        "sender_type": sender_type.value,
         "sender_id": None,
         "client_msg_id": None,
         "content_type": content["type"],
@@ -238,21 +250,7 @@ async def append_messages(
     seq = conv.last_seq
     for sender_type, content in contents:
         seq += 1
-        row = {
-            "tenant_id": conv.tenant_id,
-            "conversation_id": conv.id,
-            "seq": seq,
-            "sender_type": sender_type.value,
-            "sender_id": None,
-            "client_msg_id": None,
-            "content_type": content["type"],
-            "content": content,
-            "created_at": now,
-        }
-        message_id = (
-            await conn.execute(insert(messages).values(**row).returning(messages.c.id))
-        ).scalar_one()
-        stored.append((row, int(message_id)))
+        stored.append(await _insert_one(conn, conv, seq, sender_type, content, now))
     await conn.execute(
         update(conversations)
         .where(conversations.c.id == conv.id)
