@@ -247,7 +247,16 @@ def main() -> None:
         variants += [
             ("no classifier", base, False, embedder),
             ("no char n-grams", replace(base, chars=0.0), not args.no_classifier, embedder),
-            ("no words", replace(base, words=0.0), not args.no_classifier, embedder),
+            (
+                ("no words", replace(base, words=0.0), not args.no_classifier, embedder)
+                if base.words
+                else (
+                    "with words (0.5)",
+                    replace(base, words=0.5),
+                    not args.no_classifier,
+                    embedder,
+                )
+            ),
         ]
         if embedder is not None:
             variants.append(("no embedding", base, not args.no_classifier, None))

@@ -123,6 +123,17 @@ class Analyzer:
         self._phrases = sorted(
             (w for w in self.vocabulary.synonyms if len(w) > 1), key=len, reverse=True
         )
+        by_length = sorted(self.vocabulary.synonyms, key=len, reverse=True)
+        self._synonym_pattern = (
+            re.compile(
+                "|".join(
+                    re.escape(w) if _CJK.search(w) else rf"(?<![a-z0-9]){re.escape(w)}(?![a-z0-9])"
+                    for w in by_length
+                )
+            )
+            if by_length
+            else None
+        )
         jieba = _load_jieba()
         # Multi-character synonyms must survive segmentation whole.
         self._tokenizer = jieba.Tokenizer()
@@ -148,16 +159,22 @@ class Analyzer:
                     out.append(token)
         return out
 
-    def char_grams(self, normalized: str) -> list[str]:
+    def canonical(self, normalized: str) -> str:
+        """The text with every synonym replaced by its group's first word (a Latin synonym
+        only as a whole word): 能开fp吗 → 能开发票吗."""
+        if self._synonym_pattern is None:
+            return normalized
         synonyms = self.vocabulary.synonyms
+        return self._synonym_pattern.sub(lambda m: synonyms[m.group(0)], normalized)
+
+    def char_grams(self, normalized: str) -> list[str]:
         out: list[str] = []
-        for run in _RUN.findall(normalized):
+        for run in _RUN.findall(self.canonical(normalized)):
             if _CJK.match(run):
-                run = synonyms.get(run, run)
                 out.extend(run)
                 out.extend(run[i : i + 2] for i in range(len(run) - 1))
             else:
-                word = f"<{synonyms.get(run, run)}>"
+                word = f"<{run}>"
                 if len(word) <= 5:
                     out.append(word)
                 out.extend(word[i : i + 3] for i in range(len(word) - 2))
