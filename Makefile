@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test lint typecheck pytest bench migrate demo clean
+.PHONY: setup run test lint typecheck pytest frontend frontend-test chromium screenshots bench migrate demo clean
 
 setup: $(STAMP)
 
@@ -19,15 +19,48 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The front end (frontend/): npm dependencies, then the build Huiliu serves at / — rebuilt
+# when a source file or one of the server schemas its types come from changes.
+FRONT := frontend
+FRONT_STAMP := $(FRONT)/node_modules/.installed-stamp
+FRONT_SOURCES := $(shell find $(FRONT)/src $(FRONT)/packages -type f -not -name '*.gen.ts' -not -path '*/node_modules/*' -not -path '*/dist/*' 2>/dev/null)
+
+$(FRONT_STAMP): $(FRONT)/package.json $(FRONT)/package-lock.json
+	@command -v npm >/dev/null || { echo "Huiliu's front end needs Node.js 20.19+ and npm (https://nodejs.org)"; exit 1; }
+	cd $(FRONT) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(FRONT)/dist/index.html: $(FRONT_STAMP) $(FRONT_SOURCES) $(FRONT)/index.html $(FRONT)/vite.config.ts \
+		$(FRONT)/tsconfig.json $(FRONT)/scripts/gen-types.mjs docs/openapi.json docs/protocol.schema.json
+	cd $(FRONT) && npm run build --silent
+	touch $@
+
+frontend: $(FRONT)/dist/index.html
+
+frontend-test: $(FRONT_STAMP)
+	cd $(FRONT) && npm test --silent
+
+# Browser tests drive Debian's Chromium (Playwright's own download does not work everywhere).
+chromium:
+	@command -v chromium >/dev/null || { \
+		echo "installing Debian's chromium for the browser tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+screenshots: setup frontend chromium
+	$(BIN)/python -m tests.browser.screenshots docs/screenshots
+
 migrate: setup
 	$(BIN)/huiliu migrate
 
 demo: migrate
 	$(BIN)/huiliu demo --base-url http://$(HOST):$(PORT)
 
-run: demo
+run: demo frontend
 	@echo
 	@echo "  Huiliu is starting on http://$(HOST):$(PORT)"
+	@echo "    workbench:       http://$(HOST):$(PORT)/workbench  (sign in with an account above)"
+	@echo "    admin console:   http://$(HOST):$(PORT)/admin"
 	@echo "    API docs:        http://$(HOST):$(PORT)/docs"
 	@echo "    health:          http://$(HOST):$(PORT)/healthz"
 	@echo "    visitor socket:  ws://$(HOST):$(PORT)/ws/visitor?token=…"
@@ -42,10 +75,10 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-pytest: setup
+pytest: setup frontend chromium
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+test: lint typecheck frontend-test pytest
 
 bench: setup
 	$(BIN)/python bench/relay.py
@@ -55,4 +88,4 @@ bench: setup
 	$(BIN)/python bench/assist.py
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache $(FRONT)/node_modules $(FRONT)/dist

@@ -26,6 +26,12 @@ from tests.services import (
 TEST_SECRET = "test-secret-key-0123456789abcdef0123456789"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API runs an event loop on the main thread while
+    it lives, which async tests after it would trip over."""
+    items.sort(key=lambda item: "tests/browser/" in item.nodeid)
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
 def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
     """Every storage and gateway test runs on both deployments."""

@@ -106,9 +106,16 @@ async def test_roles_are_enforced(http: httpx.AsyncClient, world: World) -> None
     assert r.json()["code"] == "forbidden"
     r = await http.post("/api/v1/accounts", json=new, headers=bearer(world.supervisor.token))
     assert r.status_code == 403
+    # Agents list their colleagues (to transfer to); only admins change accounts.
     assert (
         await http.get("/api/v1/accounts", headers=bearer(world.agent.token))
-    ).status_code == 403
+    ).status_code == 200
+    r = await http.patch(
+        f"/api/v1/accounts/{world.agent.id}",
+        json={"name": "x"},
+        headers=bearer(world.supervisor.token),
+    )
+    assert r.status_code == 403
     assert (
         await http.get("/api/v1/accounts", headers=bearer(world.supervisor.token))
     ).status_code == 200

@@ -50,3 +50,12 @@ def test_every_close_code_is_documented() -> None:
     for name in dir(frames):
         if name.startswith("CLOSE_"):
             assert f"| {getattr(frames, name)} |" in DOC, name
+
+
+def test_openapi_file_is_generated_from_the_routes() -> None:
+    from huiliu.app import create_app
+    from huiliu.config import Settings
+
+    on_disk = json.loads((ROOT / "docs" / "openapi.json").read_text())
+    live = create_app(Settings(secret_key="0" * 32)).openapi()
+    assert on_disk == live, "run: huiliu openapi > docs/openapi.json"

@@ -99,6 +99,10 @@ async def test_least_load_spreads_then_queues_then_assigns_when_capacity_frees(
     await close(http, world, c1)
     assert await assigned_to(third, c3) in served
     moved = await fourth.recv_type("queue.position")
+    # A sweep's pass that ran just before the close may first re-estimate the wait (the
+    # close taught the group its handling time) at the old place.
+    while moved["position"] == 2:
+        moved = await fourth.recv_type("queue.position")
     assert moved["conversation_id"] == c4
     assert moved["position"] == 1
 

@@ -9,20 +9,23 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from huiliu import __version__, logs
+from huiliu import __version__, logs, webapp
 from huiliu.accounts.api import router as accounts_router
 from huiliu.bot.api import router as bot_router
 from huiliu.channels.web.api import router as widget_router
 from huiliu.config import Settings, get_settings
+from huiliu.contacts.api import router as contacts_router
 from huiliu.conversations.api import router as conversations_router
 from huiliu.demo_shop import router as demo_shop_router
 from huiliu.errors import AppError
+from huiliu.files.api import router as files_router
 from huiliu.kb.api import router as kb_router
 from huiliu.realtime.gateway import router as gateway_router
+from huiliu.replies.api import router as replies_router
 from huiliu.routing.api import router as routing_router
 from huiliu.runtime import Runtime
 from huiliu.tenants.api import router as tenants_router
@@ -54,7 +57,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tenants_router,
         widget_router,
         conversations_router,
+        contacts_router,
         routing_router,
+        replies_router,
+        files_router,
         kb_router,
         bot_router,
         demo_shop_router,
@@ -82,11 +88,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         return JSONResponse({"code": code, "detail": "; ".join(errors)}, status_code=422)
 
-    @app.get("/", include_in_schema=False)
-    async def index() -> RedirectResponse:
-        # The workbench will live here; until it does, the API documentation.
-        return RedirectResponse("/docs")
-
     @app.get("/metrics", tags=["ops"], include_in_schema=False)
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
@@ -97,5 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with runtime.db.read() as session:
             await session.execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__, "sockets": runtime.hub.connection_count}
+
+    webapp.mount(app, settings.frontend_dir)
 
     return app

@@ -1,4 +1,4 @@
-"""The ``huiliu`` command: serve, migrate, demo, kb import / export, schema."""
+"""The ``huiliu`` command: serve, migrate, demo, kb import / export, schema, openapi."""
 
 from __future__ import annotations
 
@@ -226,6 +226,16 @@ def schema() -> None:
     from huiliu.realtime.schema import protocol_schema
 
     typer.echo(json.dumps(protocol_schema(), indent=2, ensure_ascii=False, sort_keys=False))
+
+
+@cli.command()
+def openapi() -> None:
+    """Print the REST API's OpenAPI document (docs/openapi.json; the front end's types come
+    from it)."""
+    from huiliu.app import create_app
+
+    document = create_app(Settings(secret_key="0" * 32)).openapi()
+    typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
 
 
 def _safe_url(url: str) -> str:

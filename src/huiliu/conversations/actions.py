@@ -1,4 +1,5 @@
-"""Writes on a conversation besides sending: claim, close, read. Check, store, then emit."""
+"""Writes on a conversation besides sending: close, read, internal notes, and the system's
+own events. Check, store, then emit."""
 
 from __future__ import annotations
 
@@ -10,16 +11,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from huiliu.auth.principal import Principal
 from huiliu.bus import Bus
-from huiliu.bus.events import ConversationUpdated, Event, MessageCreated, ReadMoved
-from huiliu.conversations import access
+from huiliu.bus.events import ConversationUpdated, Event, MessageCreated, NoteCreated, ReadMoved
+from huiliu.conversations import access, service
 from huiliu.conversations.models import (
     Conversation,
+    ConversationNote,
     ConversationStatus,
     Message,
     ReadCursor,
     SenderType,
 )
-from huiliu.conversations.schemas import ConversationOut, ConversationRef, Sender
+from huiliu.conversations.schemas import ConversationOut, ConversationRef, NoteOut, Sender
 from huiliu.conversations.writer import message_out
 from huiliu.db import Database
 from huiliu.db.base import utcnow
@@ -28,6 +30,7 @@ from huiliu.errors import Conflict, Forbidden, NotFound
 conversations = cast(Table, Conversation.__table__)
 messages = cast(Table, Message.__table__)
 read_cursors = cast(Table, ReadCursor.__table__)
+notes = cast(Table, ConversationNote.__table__)
 
 
 async def lock(
@@ -45,8 +48,12 @@ async def lock(
             .with_for_update()
         )
     ).first()
-    if row is None or not access.can_see(
-        principal, tenant_id=row.tenant_id, contact_id=row.contact_id, assignee_id=row.assignee_id
+    if row is None or not await service.visible(
+        conn,
+        principal,
+        tenant_id=row.tenant_id,
+        contact_id=row.contact_id,
+        assignee_id=row.assignee_id,
     ):
         raise NotFound("conversation not found")
     if open_only and row.status != ConversationStatus.open.value:
@@ -95,11 +102,9 @@ async def changed_events(
     """The conversation as it now stands, and the events announcing the message and the
     change (published by the caller after commit)."""
     row = (
-        await conn.execute(select(conversations).where(conversations.c.id == conversation_id))
+        await conn.execute(service.detail_select().where(conversations.c.id == conversation_id))
     ).one()
-    detail = ConversationOut.model_validate(
-        {k: row._mapping[k] for k in ConversationOut.model_fields}
-    )
+    detail = service.detail_of(row)
     ref = ConversationRef(
         id=row.id, contact_id=row.contact_id, assignee_id=row.assignee_id, status=detail.status
     )
@@ -164,7 +169,8 @@ async def mark_read(
                 )
             )
         ).first()
-        if conv is None or not access.can_see(
+        if conv is None or not await service.visible(
+            conn,
             principal,
             tenant_id=conv.tenant_id,
             contact_id=conv.contact_id,
@@ -256,7 +262,7 @@ async def append_messages(
         .where(conversations.c.id == conv.id)
         .values(last_seq=seq, last_message_at=now, **(changes or {}))
     )
-    fresh = (await conn.execute(select(conversations).where(conversations.c.id == conv.id))).one()
+    fresh = (await conn.execute(service.detail_select().where(conversations.c.id == conv.id))).one()
     ref = ConversationRef(
         id=fresh.id,
         contact_id=fresh.contact_id,
@@ -268,10 +274,59 @@ async def append_messages(
         for r, i in stored
     ]
     if changes:
-        detail = ConversationOut.model_validate(
-            {k: fresh._mapping[k] for k in ConversationOut.model_fields}
-        )
+        detail = service.detail_of(fresh)
         events.append(
             ConversationUpdated(tenant_id=fresh.tenant_id, conversation=ref, detail=detail)
         )
     return events
+
+
+async def add_note(
+    db: Database, bus: Bus, *, principal: Principal, conversation_id: int, text: str
+) -> NoteOut:
+    """An internal note by an account that may see the conversation, placed after its
+    newest message. Customers never see notes: a visitor is told the conversation is not
+    found, and the note's event reaches account sockets only."""
+    if not principal.is_account:
+        raise NotFound("conversation not found")
+    async with db.write_connection() as conn:
+        conv = (
+            await conn.execute(
+                select(conversations).where(
+                    conversations.c.id == conversation_id,
+                    conversations.c.tenant_id == principal.tenant_id,
+                )
+            )
+        ).first()
+        if conv is None or not await service.visible(
+            conn,
+            principal,
+            tenant_id=conv.tenant_id,
+            contact_id=conv.contact_id,
+            assignee_id=conv.assignee_id,
+        ):
+            raise NotFound("conversation not found")
+        note_id = (
+            await conn.execute(
+                insert(notes)
+                .values(
+                    tenant_id=principal.tenant_id,
+                    conversation_id=conv.id,
+                    author_id=principal.id,
+                    text=text,
+                    after_seq=conv.last_seq,
+                    created_at=utcnow(),
+                )
+                .returning(notes.c.id)
+            )
+        ).scalar_one()
+        row = (await conn.execute(service.note_select().where(notes.c.id == note_id))).one()
+        note = service.note_of(row)
+        ref = ConversationRef(
+            id=conv.id,
+            contact_id=conv.contact_id,
+            assignee_id=conv.assignee_id,
+            status=ConversationStatus(conv.status),
+        )
+    await bus.publish([NoteCreated(tenant_id=principal.tenant_id, conversation=ref, note=note)])
+    return note

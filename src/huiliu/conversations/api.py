@@ -13,13 +13,16 @@ from huiliu.conversations.schemas import (
     Ack,
     CloseIn,
     ConversationOut,
+    ConversationView,
     MessagePage,
+    NoteIn,
+    NoteOut,
     ReadCursorOut,
     ReadIn,
     SendMessageIn,
 )
 from huiliu.conversations.writer import SendRequest, message_out
-from huiliu.errors import InvalidInput
+from huiliu.errors import InvalidInput, NotFound
 from huiliu.routing import actions as routing_actions
 from huiliu.runtime import Runtime
 
@@ -32,20 +35,24 @@ async def list_conversations(
     runtime: RuntimeDep,
     status: ConversationStatus | None = None,
     assigned: Literal["me", "unassigned"] | None = None,
+    contact_id: Annotated[int | None, Query(ge=1)] = None,
+    group_id: Annotated[int | None, Query(ge=1)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     before_id: Annotated[int | None, Query(ge=1)] = None,
-) -> list[ConversationOut]:
-    """Conversations the caller may see, newest first; page with ``before_id``."""
+) -> list[ConversationView]:
+    """Conversations the caller may see, newest first, with the caller's read cursor and
+    unread count; page with ``before_id``."""
     async with runtime.db.read() as session:
-        rows = await service.list_conversations(
+        return await service.list_views(
             session,
             principal=principal,
             status=status,
             assigned=assigned,
+            contact_id=contact_id,
+            group_id=group_id,
             limit=limit,
             before_id=before_id,
         )
-    return [ConversationOut.model_validate(c) for c in rows]
 
 
 @router.post("", status_code=201)
@@ -61,12 +68,9 @@ async def send_to_open_conversation(
 @router.get("/{conversation_id}")
 async def get_conversation(
     conversation_id: int, principal: PrincipalDep, runtime: RuntimeDep
-) -> ConversationOut:
+) -> ConversationView:
     async with runtime.db.read() as session:
-        conversation = await service.get(
-            session, principal=principal, conversation_id=conversation_id
-        )
-    return ConversationOut.model_validate(conversation)
+        return await service.get_view(session, principal=principal, conversation_id=conversation_id)
 
 
 @router.get("/{conversation_id}/messages")
@@ -142,10 +146,9 @@ async def claim(conversation_id: int, principal: AgentDep, runtime: RuntimeDep) 
     )
     await runtime.bus.publish(events)
     async with runtime.db.read() as session:
-        conversation = await service.get(
-            session, principal=principal, conversation_id=conversation_id
+        return await service.get_detail(
+            session, tenant_id=principal.tenant_id, conversation_id=conversation_id
         )
-    return ConversationOut.model_validate(conversation)
 
 
 @router.post("/{conversation_id}/close")
@@ -176,3 +179,33 @@ async def mark_read(
         runtime.db, runtime.bus, principal=principal, conversation_id=conversation_id, seq=body.seq
     )
     return ReadCursorOut(conversation_id=conversation_id, seq=seq)
+
+
+@router.get("/{conversation_id}/notes")
+async def list_notes(
+    conversation_id: int, principal: PrincipalDep, runtime: RuntimeDep
+) -> list[NoteOut]:
+    """Internal notes, oldest first, for the accounts that may see the conversation (to a
+    customer the conversation does not exist here)."""
+    if not principal.is_account:
+        raise NotFound("conversation not found")
+    async with runtime.db.read() as session:
+        await service.get(session, principal=principal, conversation_id=conversation_id)
+        return await service.list_notes(
+            session, tenant_id=principal.tenant_id, conversation_id=conversation_id
+        )
+
+
+@router.post("/{conversation_id}/notes", status_code=201)
+async def add_note(
+    conversation_id: int, body: NoteIn, principal: PrincipalDep, runtime: RuntimeDep
+) -> NoteOut:
+    """An internal note for colleagues, shown after the conversation's newest message;
+    account sockets that may see the conversation get a ``note.new`` frame."""
+    return await actions.add_note(
+        runtime.db,
+        runtime.bus,
+        principal=principal,
+        conversation_id=conversation_id,
+        text=body.text,
+    )

@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from huiliu.db.base import Base, BigId, Json, UTCDateTime, utcnow
@@ -58,6 +58,8 @@ class Conversation(Base):
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     # The agent's latest message: a conversation assigned but unanswered too long moves on.
     last_agent_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # The customer's latest message: how long they have been waiting for an answer.
+    last_contact_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     # The agent who let it time out: the router offers it to someone else.
     excluded_agent_id: Mapped[int | None] = mapped_column(default=None)
     # When the customer was offered to leave a message after waiting too long.
@@ -111,3 +113,20 @@ class ReadCursor(Base):
     reader_id: Mapped[int]
     seq: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ConversationNote(Base):
+    """An agent's internal note on a conversation. Not a message: it takes no seq, is never
+    resumed and never reaches the customer; ``after_seq`` places it in the timeline."""
+
+    __tablename__ = "conversation_notes"
+    __table_args__ = (Index("ix_conversation_notes_conversation", "conversation_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    text: Mapped[str] = mapped_column(Text)
+    # The conversation's last_seq when the note was written.
+    after_seq: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from huiliu.conversations.models import ConversationStatus, SenderType
 
@@ -32,6 +32,7 @@ class MessageOut(_Out):
 class ConversationOut(_Out):
     id: int
     contact_id: int
+    contact_name: str | None = Field(description="the customer's name, if known")
     channel: str
     status: ConversationStatus
     assignee_id: int | None
@@ -41,7 +42,19 @@ class ConversationOut(_Out):
     last_seq: int
     created_at: datetime
     last_message_at: datetime
+    last_contact_message_at: datetime | None = Field(description="the customer's newest message")
+    last_agent_message_at: datetime | None = Field(description="an agent's newest message")
     closed_at: datetime | None
+
+
+class ConversationView(ConversationOut):
+    """A conversation as the caller sees it over REST: with their own read cursor."""
+
+    unread_count: int = Field(
+        description="messages after the caller's read cursor from the other side: the "
+        "customer's for an account; agents' and the bot's for the customer"
+    )
+    read_seq: int = Field(description="the caller's read cursor (0: nothing read)")
 
 
 class ConversationRef(_Out):
@@ -91,3 +104,27 @@ class ReadIn(BaseModel):
 class ReadCursorOut(_Out):
     conversation_id: int
     seq: int
+
+
+def _note_text(text: str) -> str:
+    if not text.strip():
+        raise ValueError("a note is not blank")
+    return text.strip()
+
+
+class NoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: Annotated[str, Field(min_length=1, max_length=5000), AfterValidator(_note_text)]
+
+
+class NoteOut(_Out):
+    """An internal note: agents only, never a message (no seq); shown after ``after_seq``."""
+
+    id: int
+    conversation_id: int
+    author_id: int
+    author_name: str
+    text: str
+    after_seq: int = Field(description="the conversation's last seq when it was written")
+    created_at: datetime

@@ -28,7 +28,7 @@ from huiliu import metrics
 from huiliu.auth.principal import Principal
 from huiliu.bus.events import Event, MessageCreated
 from huiliu.contacts.models import Contact
-from huiliu.conversations import access
+from huiliu.conversations import access, service
 from huiliu.conversations.models import Conversation, ConversationStatus, Message, SenderType
 from huiliu.conversations.schemas import Ack, ConversationRef, MessageOut, Sender
 from huiliu.db import Database
@@ -65,6 +65,7 @@ class _ConvState:
     with_bot: bool = False
     touched: bool = False
     agent_wrote: bool = False
+    contact_wrote: bool = False
 
 
 @dataclass(slots=True, frozen=True)
@@ -309,11 +310,23 @@ class MessageWriter:
                 cid = maybe_cid
                 p = request.principal
                 state = states.get(cid)
-                if state is None or not access.can_see(
-                    p,
-                    tenant_id=state.tenant_id,
-                    contact_id=state.ref.contact_id,
-                    assignee_id=state.ref.assignee_id,
+                # The rule alone decides the common case; only a refusal looks up whether
+                # the agent serves the customer (then it may read, and is told it cannot
+                # write rather than that the conversation does not exist).
+                if state is None or (
+                    not access.can_see(
+                        p,
+                        tenant_id=state.tenant_id,
+                        contact_id=state.ref.contact_id,
+                        assignee_id=state.ref.assignee_id,
+                    )
+                    and not await service.visible(
+                        conn,
+                        p,
+                        tenant_id=state.tenant_id,
+                        contact_id=state.ref.contact_id,
+                        assignee_id=state.ref.assignee_id,
+                    )
                 ):
                     results[i] = NotFound("conversation not found", field="conversation_id")
                     continue
@@ -343,6 +356,7 @@ class MessageWriter:
                 state.last_seq += 1
                 state.touched = True
                 state.agent_wrote = state.agent_wrote or sender_type is SenderType.agent
+                state.contact_wrote = state.contact_wrote or sender_type is SenderType.contact
                 if request.client_msg_id is not None:
                     pending_dupes[(cid, sender_type.value, p.id, request.client_msg_id)] = len(
                         new_rows
@@ -361,28 +375,37 @@ class MessageWriter:
                     }
                 )
                 owners.append(i)
-            # 5. Store, then move each conversation's last_seq.
+            # 5. Store, then move each conversation's last_seq and, in the same statement,
+            # the times of the agent's and the customer's latest messages.
             message_ids: list[int] = []
             if new_rows:
                 top = rows[0].top_message_id if sqlite and rows else None
                 message_ids = await _insert_messages(conn, new_rows, top=top)
                 touched = [
-                    {"b_id": cid, "b_seq": s.last_seq, "b_at": now, "b_agent": s.agent_wrote}
+                    {
+                        "b_id": cid,
+                        "b_seq": s.last_seq,
+                        "b_at": now,
+                        "b_agent": s.agent_wrote,
+                        "b_contact": s.contact_wrote,
+                    }
                     for cid, s in states.items()
                     if s.touched
                 ]
+                at = bindparam("b_at", type_=UTCDateTime())
                 await conn.execute(
                     update(conversations)
                     .where(conversations.c.id == bindparam("b_id"))
                     .values(
                         last_seq=bindparam("b_seq"),
-                        last_message_at=bindparam("b_at", type_=UTCDateTime()),
+                        last_message_at=at,
                         last_agent_message_at=case(
-                            (
-                                bindparam("b_agent", type_=Boolean()),
-                                bindparam("b_at", type_=UTCDateTime()),
-                            ),
+                            (bindparam("b_agent", type_=Boolean()), at),
                             else_=conversations.c.last_agent_message_at,
+                        ),
+                        last_contact_message_at=case(
+                            (bindparam("b_contact", type_=Boolean()), at),
+                            else_=conversations.c.last_contact_message_at,
                         ),
                     ),
                     touched,

@@ -59,3 +59,13 @@ S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 def scoped(stmt: S, model: Any, tenant_id: int) -> S:
     """Restrict a select to one tenant. Every query on tenant data goes through this."""
     return stmt.where(model.tenant_id == tenant_id)
+
+
+LIKE_ESCAPE = "\\"
+
+
+def contains(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, its own ``%`` and ``_`` taken literally
+    (use with ``escape=LIKE_ESCAPE``)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

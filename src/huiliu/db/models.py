@@ -2,10 +2,12 @@
 
 from huiliu.accounts.models import Account
 from huiliu.bot.models import BotSession, BotVote
-from huiliu.contacts.models import Contact, ContactIdentity
-from huiliu.conversations.models import Conversation, Message, ReadCursor
+from huiliu.contacts.models import Contact, ContactIdentity, ContactTag, ContactVisit
+from huiliu.conversations.models import Conversation, ConversationNote, Message, ReadCursor
 from huiliu.db.base import Base
+from huiliu.files.models import StoredFile
 from huiliu.kb.models import KbCategory, KbEntry, KbRevision, KbUnanswered
+from huiliu.replies.models import QuickReply
 from huiliu.routing.models import Group, GroupMember
 from huiliu.tenants.models import ApiKey, Tenant
 
@@ -17,7 +19,10 @@ __all__ = [
     "BotVote",
     "Contact",
     "ContactIdentity",
+    "ContactTag",
+    "ContactVisit",
     "Conversation",
+    "ConversationNote",
     "Group",
     "GroupMember",
     "KbCategory",
@@ -25,6 +30,8 @@ __all__ = [
     "KbRevision",
     "KbUnanswered",
     "Message",
+    "QuickReply",
     "ReadCursor",
+    "StoredFile",
     "Tenant",
 ]

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from huiliu.bus.events import GroupQueueStats, Suggestion
-from huiliu.conversations.schemas import Ack, ConversationOut, MessageOut, Sender
+from huiliu.conversations.schemas import Ack, ConversationOut, MessageOut, NoteOut, Sender
 
 
 class _ClientFrame(BaseModel):
@@ -104,6 +104,15 @@ class ConversationUpdatedFrame(_ServerFrame):
     conversation: ConversationOut
 
 
+class NoteNewFrame(_ServerFrame):
+    """To the accounts that may see the conversation, never its customer: an internal note,
+    shown in the timeline after message ``note.after_seq``. Notes take no seq and are not
+    resumed; ``GET /conversations/{id}/notes`` lists them."""
+
+    type: Literal["note.new"] = "note.new"
+    note: NoteOut
+
+
 class QueuePositionFrame(_ServerFrame):
     """To a waiting customer: their place in the queue and the expected wait (null while no
     agent of the group is online)."""
@@ -162,6 +171,7 @@ SERVER_FRAMES: tuple[type[BaseModel], ...] = (
     TypingServerFrame,
     ReadServerFrame,
     ConversationUpdatedFrame,
+    NoteNewFrame,
     QueuePositionFrame,
     QueueStatsFrame,
     SuggestionsFrame,

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from collections import defaultdict
 
 from huiliu import metrics
 from huiliu.accounts.models import Role
 from huiliu.bus.events import (
+    AccountChanged,
     ConversationUpdated,
     Event,
     MessageCreated,
+    NoteCreated,
     QueuePositionChanged,
     QueueStats,
     ReadMoved,
@@ -25,7 +28,9 @@ from huiliu.realtime.connection import Connection, LiveMessage, message_new_fram
 from huiliu.realtime.frames import (
     CLOSE_GOING_AWAY,
     CLOSE_IDLE,
+    CLOSE_INVALID_TOKEN,
     ConversationUpdatedFrame,
+    NoteNewFrame,
     QueuePositionFrame,
     QueueStatsFrame,
     ReadServerFrame,
@@ -93,25 +98,38 @@ class Hub:
         ]
 
     def _audience(self, event: Event) -> list[Connection]:
-        assert not isinstance(event, QueueStats)
+        assert not isinstance(event, QueueStats | AccountChanged)
         ref = event.conversation
         targets = list(self._visitors.get(ref.contact_id, ()))
         targets = [c for c in targets if c.principal.tenant_id == event.tenant_id]
-        for conn in self._accounts.get(event.tenant_id, ()):
+        return targets + self._accounts_who_see(event)
+
+    def _accounts_who_see(self, event: Event) -> list[Connection]:
+        assert not isinstance(event, QueueStats | AccountChanged)
+        ref = event.conversation
+        return [
+            conn
+            for conn in self._accounts.get(event.tenant_id, ())
             if access.can_see(
                 conn.principal,
                 tenant_id=event.tenant_id,
                 contact_id=ref.contact_id,
                 assignee_id=ref.assignee_id,
-            ):
-                targets.append(conn)
-        return targets
+            )
+        ]
 
     def on_event(self, event: Event) -> None:
         """The bus handler: enqueue the event's frame on every socket that may see it."""
         if isinstance(event, QueueStats):
             data = QueueStatsFrame(groups=event.groups).model_dump_json()
             for conn in self._supervisors(event.tenant_id):
+                conn.push(data)
+        elif isinstance(event, AccountChanged):
+            self._account_changed(event)
+        elif isinstance(event, NoteCreated):
+            # Accounts only, by construction: a note never reaches a customer's socket.
+            data = NoteNewFrame(note=event.note).model_dump_json()
+            for conn in self._accounts_who_see(event):
                 conn.push(data)
         elif isinstance(event, MessageCreated):
             live = LiveMessage(event.message, message_new_frame(event.message))
@@ -146,9 +164,8 @@ class Hub:
                 seq=event.seq,
                 suggestions=event.suggestions,
             ).model_dump_json()
-            for conn in self._audience(event):
-                if conn.principal.is_account:
-                    conn.push(data)
+            for conn in self._accounts_who_see(event):
+                conn.push(data)
         elif isinstance(event, ConversationUpdated):
             # Every agent of the tenant hears of it, so a claimed conversation leaves the
             # others' queue lists at once.
@@ -160,6 +177,17 @@ class Hub:
             ]
             for conn in (*targets, *self._accounts.get(event.tenant_id, ())):
                 conn.push(data)
+
+    def _account_changed(self, event: AccountChanged) -> None:
+        """A socket authenticates once; a deactivation or a new role must not wait for the
+        next connect."""
+        for conn in list(self._accounts.get(event.tenant_id, ())):
+            if conn.principal.id != event.account_id:
+                continue
+            if not event.active:
+                conn.close(CLOSE_INVALID_TOKEN, "account is deactivated")
+            else:
+                conn.principal = dataclasses.replace(conn.principal, role=Role(event.role))
 
     async def _sweep(self) -> None:
         """Close sockets that have been silent for two heartbeats."""

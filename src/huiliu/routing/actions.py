@@ -13,9 +13,10 @@ from huiliu.accounts.models import AgentStatus
 from huiliu.auth.principal import Principal
 from huiliu.bus.events import ConversationUpdated, Event
 from huiliu.conversations import access
+from huiliu.conversations import service as conversations_service
 from huiliu.conversations.actions import append_event, changed_events, lock
 from huiliu.conversations.models import ConversationStatus
-from huiliu.conversations.schemas import ConversationOut, ConversationRef
+from huiliu.conversations.schemas import ConversationRef
 from huiliu.db import Database
 from huiliu.db.base import utcnow
 from huiliu.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -272,11 +273,11 @@ async def enqueue(
             )
         )
         fresh = (
-            await conn.execute(select(conversations).where(conversations.c.id == conv.id))
+            await conn.execute(
+                conversations_service.detail_select().where(conversations.c.id == conv.id)
+            )
         ).one()
-    detail = ConversationOut.model_validate(
-        {k: fresh._mapping[k] for k in ConversationOut.model_fields}
-    )
+    detail = conversations_service.detail_of(fresh)
     ref = ConversationRef(
         id=conv.id, contact_id=conv.contact_id, assignee_id=None, status=detail.status
     )

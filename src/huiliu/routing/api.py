@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from huiliu.accounts.models import Account, Role
 from huiliu.auth.deps import AdminDep, AgentDep, PrincipalDep, RuntimeDep, SupervisorDep
-from huiliu.conversations.models import Conversation
+from huiliu.conversations import service as conversations_service
 from huiliu.conversations.schemas import ConversationOut
 from huiliu.db.base import scoped
 from huiliu.errors import Forbidden
@@ -151,14 +151,9 @@ async def _conversation(
     runtime: Runtime, principal_tenant: int, conversation_id: int
 ) -> ConversationOut:
     async with runtime.db.read() as session:
-        row = (
-            await session.scalars(
-                scoped(select(Conversation), Conversation, principal_tenant).where(
-                    Conversation.id == conversation_id
-                )
-            )
-        ).one()
-        return ConversationOut.model_validate(row)
+        return await conversations_service.get_detail(
+            session, tenant_id=principal_tenant, conversation_id=conversation_id
+        )
 
 
 @router.post("/conversations/{conversation_id}/transfer")

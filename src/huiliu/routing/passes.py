@@ -18,9 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from huiliu.accounts.models import Account, AgentStatus
 from huiliu.bus.events import ConversationUpdated, Event, MessageCreated
+from huiliu.conversations import service as conversations_service
 from huiliu.conversations.actions import append_event, changed_events
 from huiliu.conversations.models import Conversation, ConversationStatus, Message, SenderType
-from huiliu.conversations.schemas import ConversationOut, ConversationRef
+from huiliu.conversations.schemas import ConversationRef
 from huiliu.conversations.writer import message_out
 from huiliu.db import Database
 from huiliu.db.base import utcnow
@@ -319,15 +320,15 @@ async def apply_assignments(
     events: list[Event] = []
     fresh = {
         row.id: row
-        for row in await conn.execute(select(conversations).where(conversations.c.id.in_(ids)))
+        for row in await conn.execute(
+            conversations_service.detail_select().where(conversations.c.id.in_(ids))
+        )
     }
     for (cid, _agent), row_data, message_id in zip(
         assignments, new_messages, message_ids, strict=True
     ):
         row = fresh[cid]
-        detail = ConversationOut.model_validate(
-            {k: row._mapping[k] for k in ConversationOut.model_fields}
-        )
+        detail = conversations_service.detail_of(row)
         ref = ConversationRef(
             id=row.id, contact_id=row.contact_id, assignee_id=row.assignee_id, status=detail.status
         )

@@ -36,6 +36,15 @@ async def member_ids(session: AsyncSession, *, tenant_id: int, group_id: int) ->
     return sorted(await session.scalars(stmt))
 
 
+async def group_ids_by_account(session: AsyncSession, *, tenant_id: int) -> dict[int, list[int]]:
+    """Each account's skill groups."""
+    stmt = scoped(select(GroupMember.account_id, GroupMember.group_id), GroupMember, tenant_id)
+    by_account: dict[int, list[int]] = {}
+    for account_id, group_id in (await session.execute(stmt)).all():
+        by_account.setdefault(account_id, []).append(group_id)
+    return {a: sorted(g) for a, g in by_account.items()}
+
+
 async def out(session: AsyncSession, group: Group) -> GroupOut:
     return GroupOut(
         id=group.id,

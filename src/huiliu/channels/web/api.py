@@ -5,11 +5,12 @@ import secrets
 from fastapi import APIRouter
 
 from huiliu.auth import tokens
-from huiliu.auth.deps import RuntimeDep
+from huiliu.auth.deps import RuntimeDep, VisitorDep
 from huiliu.auth.principal import Principal
 from huiliu.channels.web.schemas import WidgetSessionIn, WidgetSessionOut
 from huiliu.contacts import service as contacts_service
 from huiliu.contacts.models import USER_CHANNEL, VISITOR_CHANNEL, Contact
+from huiliu.contacts.schemas import VisitIn, VisitOut
 from huiliu.errors import NotFound, Unauthorized
 from huiliu.tenants import service as tenants_service
 
@@ -71,3 +72,14 @@ async def create_session(body: WidgetSessionIn, runtime: RuntimeDep) -> WidgetSe
         verified=verified,
         expires_in=ttl,
     )
+
+
+@router.post("/track", status_code=201)
+async def track(body: VisitIn, principal: VisitorDep, runtime: RuntimeDep) -> VisitOut:
+    """The page the customer has just opened, for the agent's view of what they were
+    looking at; it ends their previous page's visit."""
+    async with runtime.db.write() as session:
+        row = await contacts_service.record_visit(
+            session, tenant_id=principal.tenant_id, contact_id=principal.id, visit=body
+        )
+        return VisitOut.model_validate(row)

@@ -1,0 +1,37 @@
+// The content types of docs/protocol.md §5, from the protocol's generated types.
+import type {
+  AnswerContent,
+  AudioContent,
+  CardContent,
+  EventContent,
+  FileContent,
+  ImageContent,
+  LocationContent,
+  MenuContent,
+  RichContent,
+  TextContent,
+  VideoContent,
+} from "../../packages/sdk/src/protocol.gen";
+
+export type Content =
+  | TextContent
+  | RichContent
+  | ImageContent
+  | FileContent
+  | AudioContent
+  | VideoContent
+  | LocationContent
+  | CardContent
+  | MenuContent
+  | EventContent
+  | AnswerContent;
+export type ContentOf<T extends Content["type"]> = Extract<Content, { type: T }>;
+export type {
+  AnswerContent,
+  CardContent,
+  EventContent,
+  ImageContent,
+  MenuContent,
+  RichContent,
+  TextContent,
+};

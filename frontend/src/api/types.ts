@@ -1,0 +1,51 @@
+// Names for the server's payloads, all taken from the generated OpenAPI types
+// (src/api/openapi.gen.ts, from docs/openapi.json) and the protocol types (the SDK's
+// protocol.gen.ts, from docs/protocol.schema.json): a server change that breaks the front end
+// fails vue-tsc.
+import type { Content } from "./content";
+import type { components } from "./openapi.gen";
+
+export type { Content };
+
+export type Schemas = components["schemas"];
+
+export type Account = Schemas["AccountView"];
+export type Role = Schemas["Role"];
+export type AgentStatus = Schemas["AgentStatus"];
+export type TokenOut = Schemas["TokenOut"];
+export type Conversation = Schemas["ConversationOut"];
+export type ConversationView = Schemas["ConversationView"];
+/** A stored message, its content one of the protocol's content types. */
+export type Message = Omit<Schemas["MessageOut"], "content"> & { content: Content };
+export type MessagePage = Omit<Schemas["MessagePage"], "messages"> & { messages: Message[] };
+export type Ack = Schemas["Ack"];
+export type Group = Schemas["GroupOut"];
+export type GroupIn = Schemas["GroupIn"];
+export type GroupPatch = Schemas["GroupPatch"];
+export type QueueOut = Schemas["QueueOut"];
+export type Tenant = Schemas["TenantOut"];
+export type ApiKey = Schemas["ApiKeyOut"];
+export type ApiKeyCreated = Schemas["ApiKeyCreated"];
+export type RoutingSettings = Schemas["RoutingSettings"];
+export type WorkingHours = Schemas["WorkingHours"];
+export type BotSettings = Schemas["BotSettings-Output"];
+export type BotSettingsIn = Schemas["BotSettings-Input"];
+export type MenuNode = Schemas["MenuNode-Output"];
+export type Flow = Schemas["Flow"];
+export type KbEntry = Schemas["EntryOut"];
+export type KbEntryIn = Schemas["EntryIn"];
+export type KbEntryPage = Schemas["EntryPage"];
+export type KbCategory = Schemas["CategoryOut"];
+export type ImportReport = Schemas["ImportReport"];
+export type UnansweredGroup = Schemas["UnansweredGroup"];
+export type MatchOut = Schemas["MatchOut"];
+export type Vocabulary = Schemas["VocabularyOut"];
+export type Contact = Schemas["ContactOut"];
+export type ContactVisit = Schemas["VisitOut"];
+export type OrdersOut = Schemas["OrdersOut"];
+export type TagCount = Schemas["TagCount"];
+export type QuickReply = Schemas["QuickReplyOut"];
+export type QuickReplyIn = Schemas["QuickReplyIn"];
+export type Note = Schemas["NoteOut"];
+export type UploadOut = Schemas["FileOut"];
+

@@ -1,0 +1,73 @@
+// Every admin string the views and components ask for exists, in both languages, with the
+// same structure; and no message uses vue-i18n's special characters by accident.
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+import { describe, expect, it } from "vitest";
+
+import { adminMessages as en } from "@/i18n/admin.en";
+import { adminMessages as zh } from "@/i18n/admin.zh-CN";
+
+import { testI18n } from "./test-helpers";
+
+type Tree = { [key: string]: string | Tree };
+
+function leaves(tree: Tree, prefix = ""): string[] {
+  return Object.entries(tree).flatMap(([k, v]) => (typeof v === "string" ? [`${prefix}${k}`] : leaves(v, `${prefix}${k}.`)));
+}
+
+function lookup(tree: Tree, key: string): unknown {
+  return key.split(".").reduce<unknown>((node, part) => (node && typeof node === "object" ? (node as Tree)[part] : undefined), tree);
+}
+
+const here = __dirname;
+const sources = [here, join(here, "../../views/admin")].flatMap((dir) =>
+  readdirSync(dir)
+    .filter((f) => /\.(vue|ts)$/.test(f) && !f.endsWith(".test.ts"))
+    .map((f) => readFileSync(join(dir, f), "utf8")),
+);
+
+describe("admin strings", () => {
+  it("have the same keys in both languages", () => {
+    expect(leaves(en as Tree).sort()).toEqual(leaves(zh as Tree).sort());
+  });
+
+  it("cover every static key the admin code asks for", () => {
+    const used = new Set<string>();
+    for (const text of sources) for (const m of text.matchAll(/\bt\(\s*["'](admin\.[\w.-]+)["']/g)) used.add(m[1] as string);
+    expect(used.size).toBeGreaterThan(300);
+    const missing = [...used].filter((k) => typeof lookup(zh as Tree, k) !== "string");
+    expect(missing).toEqual([]);
+  });
+
+  it("cover the keys built from values", () => {
+    const sets: Record<string, readonly string[]> = {
+      "admin.roles": ["agent", "supervisor", "admin"],
+      "admin.statuses": ["online", "away", "offline"],
+      "admin.layout.sections": ["agents", "groups", "routing", "bot", "kb", "unanswered", "quick-replies", "channels", "api-keys"],
+      "admin.hours.days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+      "admin.groups.strategies": ["least_load", "round_robin", "last_agent", "manual"],
+      "admin.bot.actions": ["answer", "submenu", "flow", "handoff"],
+      "admin.bot.results": ["order", "shipment", "text"],
+      "admin.bot.menuErrors": ["tooMany", "label", "labelLong", "id", "idTwice", "entry", "text", "textLong", "children", "flow", "flowMissing", "merchantApi"],
+      "admin.hours.errors": ["timezone", "format", "order", "overlap", "holiday", "holidayTwice", "holidays"],
+      "admin.tryIt.bands": ["answer", "suggest", "unknown"],
+      "admin.kb.import.summary": ["success", "warning", "error"],
+      "admin.channelNames": ["web", "wechat", "email", "sms", "weibo", "phone"],
+    };
+    for (const [prefix, keys] of Object.entries(sets)) {
+      for (const k of keys) expect(typeof lookup(zh as Tree, `${prefix}.${k}`), `${prefix}.${k}`).toBe("string");
+    }
+  });
+
+  it("compile in vue-i18n in both languages", () => {
+    for (const locale of ["en", "zh-CN"] as const) {
+      const { global } = testI18n(locale);
+      for (const key of leaves(zh as Tree)) {
+        const out = global.t(key, { n: 1, max: 2, name: "x", detail: "d", field: "f", value: "v", what: "w", id: 3, q: "q", text: "t", score: "0.5", slots: "s", label: "l", key: "k", email: "e", shortcut: "s", title: "t", question: "q", total: 4, at: "a", prefix: "p", word: "w", channel: "c", min: "1", max2: "2", slot: "s" });
+        expect(typeof out, key).toBe("string");
+        expect(out, key).not.toBe(key);
+      }
+    }
+  });
+});

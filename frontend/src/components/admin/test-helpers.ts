@@ -1,0 +1,22 @@
+// For the admin components' tests: a mount with Element Plus and the admin strings (English,
+// so assertions read plainly), attached to the document so teleported poppers can be found.
+import { mount, type VueWrapper } from "@vue/test-utils";
+import ElementPlus from "element-plus";
+import type { Component, DefineComponent } from "vue";
+import { createI18n } from "vue-i18n";
+
+import { adminMessages as en } from "@/i18n/admin.en";
+import { adminMessages as zh } from "@/i18n/admin.zh-CN";
+
+export function testI18n(locale: "en" | "zh-CN" = "en") {
+  return createI18n({ legacy: false, locale, fallbackLocale: "en", messages: { en, "zh-CN": zh } });
+}
+
+export function mountAdmin(component: Component, options: { props?: Record<string, unknown> } = {}): VueWrapper {
+  // The tests pass props by name; DefineComponent (untyped props) lets any component take them.
+  return mount(component as DefineComponent, {
+    attachTo: document.body,
+    props: options.props,
+    global: { plugins: [ElementPlus, testI18n()] },
+  });
+}

@@ -1,0 +1,103 @@
+import { createPinia, setActivePinia } from "pinia";
+import { beforeEach, describe, expect, it } from "vitest";
+
+import type { ConversationView, Message } from "@/api/types";
+
+import { useConversations } from "./conversations";
+import { useSession } from "./session";
+
+function view(id: number, over: Partial<ConversationView> = {}): ConversationView {
+  return {
+    id,
+    contact_id: 100 + id,
+    contact_name: null,
+    channel: "web",
+    status: "open",
+    assignee_id: 1,
+    group_id: null,
+    priority: 0,
+    with_bot: false,
+    last_seq: 3,
+    created_at: "2026-12-01T09:00:00Z",
+    last_message_at: "2026-12-01T09:00:00Z",
+    last_contact_message_at: null,
+    last_agent_message_at: null,
+    closed_at: null,
+    unread_count: 0,
+    read_seq: 3,
+    ...over,
+  } as ConversationView;
+}
+
+function message(conversationId: number, seq: number, sender: "contact" | "agent" = "contact"): Message {
+  return {
+    id: conversationId * 1000 + seq,
+    conversation_id: conversationId,
+    seq,
+    sender: { type: sender, id: sender === "contact" ? 100 + conversationId : 1 },
+    client_msg_id: null,
+    content: { type: "text", text: `m${seq}` },
+    created_at: `2026-12-01T09:00:${String(seq).padStart(2, "0")}Z`,
+  };
+}
+
+describe("conversations store", () => {
+  beforeEach(() => {
+    setActivePinia(createPinia());
+    const session = useSession();
+    session.account = { id: 1, tenant_id: 1, email: "a@x", name: "A", role: "agent", status: "online", active: true, capacity: null, created_at: "" } as never;
+  });
+
+  it("counts a customer's new message as unread unless the conversation is open and seen", () => {
+    const store = useConversations();
+    store.byId[1] = view(1);
+    store.byId[2] = view(2);
+    store.activeId = 2;
+    store.applyMessage(message(1, 4), { tabVisible: true });
+    store.applyMessage(message(2, 4), { tabVisible: true });
+    expect(store.byId[1]!.unread_count).toBe(1);
+    expect(store.byId[2]!.unread_count).toBe(0);
+    store.applyMessage(message(2, 5), { tabVisible: false });
+    expect(store.byId[2]!.unread_count).toBe(1);
+  });
+
+  it("counts a message delivered twice (a resume after a drop) once", () => {
+    const store = useConversations();
+    store.byId[1] = view(1);
+    store.timelines[1] = { messages: [], hasMore: false, loading: false, loaded: true };
+    store.applyMessage(message(1, 4), { tabVisible: true });
+    store.applyMessage(message(1, 4), { tabVisible: true });
+    expect(store.byId[1]!.unread_count).toBe(1);
+    expect(store.timelines[1]!.messages.map((m) => m.seq)).toEqual([4]);
+  });
+
+  it("replaces a pending message with the stored one", () => {
+    const store = useConversations();
+    store.byId[1] = view(1);
+    store.addPending({ clientMsgId: "c1", conversationId: 1, content: { type: "text", text: "hi" }, state: "sending", createdAt: "" });
+    expect(store.pendingFor(1)).toHaveLength(1);
+    store.applyMessage({ ...message(1, 4, "agent"), client_msg_id: "c1" }, { tabVisible: true });
+    expect(store.pendingFor(1)).toHaveLength(0);
+  });
+
+  it("moves a conversation out of an agent's lists when a colleague takes it", () => {
+    const store = useConversations();
+    store.byId[5] = view(5, { assignee_id: null });
+    expect(store.queued.map((c) => c.id)).toEqual([5]);
+    const { unread_count: _u, read_seq: _r, ...taken } = view(5, { assignee_id: 2 });
+    store.applyConversation(taken);
+    expect(store.byId[5]).toBeUndefined();
+    expect(store.queued).toHaveLength(0);
+  });
+
+  it("keeps mine and the queue apart and orders the queue by priority then arrival", () => {
+    const store = useConversations();
+    store.byId[1] = view(1);
+    store.byId[2] = view(2, { assignee_id: null, created_at: "2026-12-01T08:00:00Z" });
+    store.byId[3] = view(3, { assignee_id: null, priority: 5, created_at: "2026-12-01T08:30:00Z" });
+    store.byId[4] = view(4, { assignee_id: null, with_bot: true });
+    expect(store.mine.map((c) => c.id)).toEqual([1]);
+    expect(store.queued.map((c) => c.id)).toEqual([3, 2]);
+    expect(store.withBot.map((c) => c.id)).toEqual([4]);
+  });
+});

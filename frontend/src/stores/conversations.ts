@@ -1,0 +1,337 @@
+// The agent's conversations: the lists (mine, the queues, all), each open conversation's
+// timeline (messages by seq, internal notes, pending sends), unread counts, typing and
+// suggestions. REST fills it; real-time frames keep it current; a reconnect resumes from
+// the cursors and refreshes the lists, so nothing is lost or shown twice.
+import { defineStore } from "pinia";
+import { computed, reactive, ref } from "vue";
+
+import type { Content } from "@/api/content";
+import { api } from "@/api/http";
+import type { Conversation, ConversationView, Message, MessagePage, Note } from "@/api/types";
+import { mergeMessages } from "@/lib/timeline";
+
+import { useSession } from "./session";
+
+export interface Pending {
+  clientMsgId: string;
+  conversationId: number;
+  content: Content;
+  state: "sending" | "failed";
+  error?: string;
+  createdAt: string;
+}
+
+export interface Timeline {
+  messages: Message[];
+  hasMore: boolean;
+  loading: boolean;
+  loaded: boolean;
+}
+
+export interface Suggestion {
+  entry_id: number;
+  question: string;
+  answer: Content[];
+  confidence: number;
+}
+
+const PAGE = 50;
+
+export const useConversations = defineStore("conversations", () => {
+  const byId = reactive<Record<number, ConversationView>>({});
+  const timelines = reactive<Record<number, Timeline>>({});
+  const notes = reactive<Record<number, Note[]>>({});
+  const pending = reactive<Record<string, Pending>>({});
+  const typingUntil = reactive<Record<number, number>>({});
+  const customerRead = reactive<Record<number, number>>({});
+  const suggestions = reactive<Record<number, { seq: number; items: Suggestion[] }>>({});
+  const activeId = ref<number | null>(null);
+  const loadingLists = ref(false);
+  const listError = ref<string | null>(null);
+
+  const session = useSession();
+  const me = computed(() => session.account?.id);
+
+  const open = computed(() =>
+    Object.values(byId)
+      .filter((c) => c.status === "open")
+      .sort((a, b) => b.last_message_at.localeCompare(a.last_message_at)),
+  );
+  const mine = computed(() => open.value.filter((c) => c.assignee_id === me.value));
+  const queued = computed(() =>
+    open.value
+      .filter((c) => c.assignee_id === null && !c.with_bot)
+      .sort((a, b) => b.priority - a.priority || a.created_at.localeCompare(b.created_at)),
+  );
+  const withBot = computed(() => open.value.filter((c) => c.assignee_id === null && c.with_bot));
+  const active = computed(() => (activeId.value === null ? null : (byId[activeId.value] ?? null)));
+  const unreadTotal = computed(() => mine.value.reduce((n, c) => n + (c.unread_count ?? 0), 0));
+
+  function upsert(view: ConversationView): void {
+    byId[view.id] = view;
+  }
+
+  /** A conversation.updated frame: the lists move at once (a claim takes it out of the
+   * others' queues, a close out of everyone's "mine"). */
+  function applyConversation(conversation: Conversation): void {
+    const known = byId[conversation.id];
+    const visibleToMe =
+      session.isSupervisor || conversation.assignee_id === null || conversation.assignee_id === me.value;
+    if (!visibleToMe && conversation.id !== activeId.value) {
+      delete byId[conversation.id];
+      return;
+    }
+    byId[conversation.id] = {
+      ...conversation,
+      unread_count: known?.unread_count ?? 0,
+      read_seq: known?.read_seq ?? 0,
+    };
+  }
+
+  async function loadLists(): Promise<void> {
+    loadingLists.value = true;
+    listError.value = null;
+    try {
+      const lists = await Promise.all([
+        api.get<ConversationView[]>("/conversations", { status: "open", assigned: "me", limit: 200 }),
+        api.get<ConversationView[]>("/conversations", {
+          status: "open",
+          assigned: "unassigned",
+          limit: 200,
+        }),
+        session.isSupervisor
+          ? api.get<ConversationView[]>("/conversations", { status: "open", limit: 200 })
+          : Promise.resolve([] as ConversationView[]),
+      ]);
+      const seen = new Set<number>();
+      for (const list of lists) {
+        for (const c of list) {
+          upsert(c);
+          seen.add(c.id);
+        }
+      }
+      // Whatever was open here and is no longer listed was closed or taken while away.
+      for (const id of Object.keys(byId).map(Number)) {
+        const c = byId[id];
+        if (c && c.status === "open" && !seen.has(id) && id !== activeId.value) delete byId[id];
+      }
+    } catch (e) {
+      listError.value = (e as Error).message;
+    } finally {
+      loadingLists.value = false;
+    }
+  }
+
+  async function fetchConversation(id: number): Promise<ConversationView | null> {
+    try {
+      const view = await api.get<ConversationView>(`/conversations/${id}`);
+      upsert(view);
+      return view;
+    } catch {
+      return null;
+    }
+  }
+
+  function timeline(id: number): Timeline {
+    let t = timelines[id];
+    if (!t) {
+      t = { messages: [], hasMore: true, loading: false, loaded: false };
+      timelines[id] = t;
+    }
+    return t;
+  }
+
+  /** The newest page of a conversation, then notes: what opening it in the chat panel shows. */
+  async function loadTimeline(id: number): Promise<void> {
+    const t = timeline(id);
+    if (t.loaded || t.loading) return;
+    t.loading = true;
+    try {
+      const c = byId[id] ?? (await fetchConversation(id));
+      const before = (c?.last_seq ?? 0) + 1;
+      const [page, noteList] = await Promise.all([
+        api.get<MessagePage>(`/conversations/${id}/messages`, { before_seq: before, limit: PAGE }),
+        api.get<Note[]>(`/conversations/${id}/notes`).catch(() => [] as Note[]),
+      ]);
+      t.messages = mergeMessages(t.messages, page.messages);
+      t.hasMore = page.has_more;
+      t.loaded = true;
+      notes[id] = noteList;
+    } finally {
+      t.loading = false;
+    }
+  }
+
+  /** Scrolling back: the page just before the oldest message shown. */
+  async function loadEarlier(id: number): Promise<void> {
+    const t = timeline(id);
+    const oldest = t.messages[0]?.seq;
+    if (!t.hasMore || t.loading || oldest === undefined || oldest <= 1) {
+      t.hasMore = t.hasMore && (oldest ?? 0) > 1;
+      return;
+    }
+    t.loading = true;
+    try {
+      const page = await api.get<MessagePage>(`/conversations/${id}/messages`, {
+        before_seq: oldest,
+        limit: PAGE,
+      });
+      t.messages = mergeMessages(t.messages, page.messages);
+      t.hasMore = page.has_more;
+    } finally {
+      t.loading = false;
+    }
+  }
+
+  /** A message from the socket (live or resumed): placed by seq, once. */
+  function applyMessage(message: Message, { tabVisible }: { tabVisible: boolean }): boolean {
+    const id = message.conversation_id;
+    const t = timelines[id];
+    if (t?.loaded) t.messages = mergeMessages(t.messages, [message]);
+    if (message.client_msg_id) {
+      for (const [key, p] of Object.entries(pending)) {
+        if (p.clientMsgId === message.client_msg_id && p.conversationId === id) delete pending[key];
+      }
+    }
+    const c = byId[id];
+    if (!c) {
+      void fetchConversation(id);
+      return message.sender.type === "contact";
+    }
+    const isNew = message.seq > c.last_seq;
+    if (isNew) {
+      c.last_seq = message.seq;
+      c.last_message_at = message.created_at;
+    }
+    const fromCustomer = message.sender.type === "contact";
+    if (fromCustomer && isNew) {
+      c.last_contact_message_at = message.created_at;
+      delete typingUntil[id];
+      if (id === activeId.value && tabVisible) c.read_seq = message.seq;
+      else if (message.seq > c.read_seq) c.unread_count = (c.unread_count ?? 0) + 1;
+    }
+    if (message.sender.type === "agent" && isNew) c.last_agent_message_at = message.created_at;
+    const content = message.content;
+    if (content.type === "event" && ["assigned", "transferred", "closed", "handoff"].includes(content.event)) {
+      void fetchConversation(id);
+    }
+    return fromCustomer && isNew;
+  }
+
+  function applyNote(note: Note): void {
+    const list = notes[note.conversation_id];
+    if (!list) return; // not open here: it loads with the timeline
+    if (!list.some((n) => n.id === note.id)) list.push(note);
+  }
+
+  function markRead(id: number): number | null {
+    const c = byId[id];
+    if (!c) return null;
+    c.unread_count = 0;
+    if (c.last_seq > c.read_seq) {
+      c.read_seq = c.last_seq;
+      return c.last_seq;
+    }
+    return null;
+  }
+
+  function addPending(p: Pending): void {
+    pending[p.clientMsgId] = p;
+  }
+
+  function failPending(clientMsgId: string, error: string): void {
+    const p = pending[clientMsgId];
+    if (p) {
+      p.state = "failed";
+      p.error = error;
+    }
+  }
+
+  function dropPending(clientMsgId: string): void {
+    delete pending[clientMsgId];
+  }
+
+  function pendingFor(id: number): Pending[] {
+    return Object.values(pending)
+      .filter((p) => p.conversationId === id)
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  async function addNote(id: number, text: string): Promise<void> {
+    const note = await api.post<Note>(`/conversations/${id}/notes`, { text });
+    if (!notes[id]) notes[id] = [];
+    applyNote(note);
+  }
+
+  async function claim(id: number): Promise<void> {
+    upsert({ ...(await api.post<ConversationView>(`/conversations/${id}/claim`)), unread_count: byId[id]?.unread_count ?? 0, read_seq: byId[id]?.read_seq ?? 0 });
+  }
+
+  async function transfer(id: number, target: { agent_id?: number; group_id?: number }, note: string): Promise<void> {
+    await api.post(`/conversations/${id}/transfer`, { ...target, note: note || undefined });
+    await fetchConversation(id);
+  }
+
+  async function close(id: number, reason: string): Promise<void> {
+    const closed = await api.post<Conversation>(`/conversations/${id}/close`, { reason: reason || undefined });
+    applyConversation(closed);
+  }
+
+  function setTyping(id: number, state: string): void {
+    if (state === "stop") delete typingUntil[id];
+    else typingUntil[id] = Date.now() + 6000;
+  }
+
+  function setSuggestions(id: number, seq: number, items: Suggestion[]): void {
+    suggestions[id] = { seq, items };
+  }
+
+  function cursors(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const c of Object.values(byId)) {
+      const t = timelines[c.id];
+      // A loaded timeline resumes from what it shows; the rest from the list's last seq.
+      const shown = t?.loaded ? (t.messages[t.messages.length - 1]?.seq ?? 0) : c.last_seq;
+      out[String(c.id)] = shown;
+    }
+    return out;
+  }
+
+  return {
+    byId,
+    timelines,
+    notes,
+    typingUntil,
+    customerRead,
+    suggestions,
+    activeId,
+    loadingLists,
+    listError,
+    open,
+    mine,
+    queued,
+    withBot,
+    active,
+    unreadTotal,
+    applyConversation,
+    applyMessage,
+    applyNote,
+    loadLists,
+    fetchConversation,
+    timeline,
+    loadTimeline,
+    loadEarlier,
+    markRead,
+    addPending,
+    failPending,
+    dropPending,
+    pendingFor,
+    addNote,
+    claim,
+    transfer,
+    close,
+    setTyping,
+    setSuggestions,
+    cursors,
+  };
+});

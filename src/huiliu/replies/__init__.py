@@ -1,0 +1,1 @@
+"""Quick replies (canned responses): texts agents insert by shortcut or from a list."""

@@ -1,0 +1,68 @@
+"""The workbench and admin console: the built front end (``frontend/dist``), served as a
+single-page app. Built assets are not in the repository; without them every page says how to
+build them instead of failing obscurely."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.types import Scope
+
+# The single-page app's own routes; everything else is the API, the sockets or a 404.
+APP_PREFIXES = ("/login", "/workbench", "/admin", "/monitor")
+
+_NOT_BUILT = """<!doctype html><html lang="en"><meta charset="utf-8">
+<title>Huiliu: front end not built</title>
+<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 4rem auto">
+<h1>The workbench has not been built</h1>
+<p>Huiliu serves the agent workbench and admin console from <code>{path}</code>, which does
+not exist yet. Build it with</p>
+<pre>make frontend      # or: cd frontend &amp;&amp; npm ci &amp;&amp; npm run build</pre>
+<p>and reload this page. <code>make run</code> does this for you. The API is up meanwhile:
+<a href="/docs">/docs</a>.</p>
+</body></html>
+"""
+
+
+def mount(app: FastAPI, dist: Path) -> None:
+    """Serve ``dist`` at ``/`` (index.html for the app's routes, hashed assets for a year)."""
+    index = dist / "index.html"
+    assets = dist / "assets"
+    if assets.is_dir():
+        app.mount("/assets", _ImmutableFiles(directory=assets), name="assets")
+
+    async def page(_request: Request) -> Response:
+        if not index.is_file():
+            return HTMLResponse(_NOT_BUILT.format(path=dist), status_code=503)
+        # index.html names the hashed bundles of this build: never cache it.
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+
+    app.add_api_route("/", page, methods=["GET"], include_in_schema=False)
+    for prefix in APP_PREFIXES:
+        app.add_api_route(prefix, page, methods=["GET"], include_in_schema=False)
+        app.add_api_route(prefix + "/{rest:path}", page, methods=["GET"], include_in_schema=False)
+    # Files Vite copies from public/ to the top of dist (the icon, the notification sound).
+    for path in sorted(dist.glob("*")):
+        if path.is_file() and path.name != "index.html":
+            app.add_api_route(
+                "/" + path.name, _file(path), methods=["GET"], include_in_schema=False
+            )
+
+
+def _file(path: Path) -> Callable[[], Awaitable[Response]]:
+    async def serve() -> Response:
+        return FileResponse(path)
+
+    return serve
+
+
+class _ImmutableFiles(StaticFiles):
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        if response.status_code == 200:
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response

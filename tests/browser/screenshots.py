@@ -1,0 +1,76 @@
+"""Screenshots of the main screens for docs/screenshots/ (committed; the README shows one):
+
+    .venv/bin/python -m tests.browser.screenshots [OUT_DIR]      # make screenshots
+
+A demo server, a few customers talking to the bot and to an agent, then the workbench, the
+live monitor and the admin console, in Chinese (the default) at 1440×900.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+from tests.browser.customer import Customer
+from tests.browser.harness import ROOT, demo_server, launch_chromium
+from tests.browser.pages import Workbench
+
+
+def main(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    with demo_server() as (server, demo), sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        context = browser.new_context(
+            base_url=server.base_url, viewport={"width": 1440, "height": 900}, locale="zh-CN"
+        )
+        page = context.new_page()
+        page.goto("/login")
+        page.wait_for_timeout(500)
+        page.screenshot(path=out / "login.png")
+
+        bench = Workbench(page).login(**demo["agents"][0])
+        bench.set_status("online")
+        customers = [Customer(server.base_url, demo["widget_key"]) for _ in range(3)]
+        lines = [
+            ["你好", "转人工", "我的订单三天了还没发货", "怎么开发票"],
+            ["转人工", "能改收货地址吗"],
+            ["人工客服", "退款多久到账"],
+        ]
+        for customer, said in zip(customers, lines, strict=True):
+            for text in said:
+                customer.send_text(text)
+                time.sleep(0.2)
+        first = customers[0].conversation_id
+        assert first is not None
+        bench.open_conversation(first)
+        bench.send("您好，我是小汇，马上为您查询订单。")
+        bench.type("/")
+        page.wait_for_timeout(800)
+        page.screenshot(path=out / "workbench.png")
+        bench.press("Escape")
+
+        supervisor = browser.new_context(
+            base_url=server.base_url, viewport={"width": 1440, "height": 900}, locale="zh-CN"
+        ).new_page()
+        Workbench(supervisor).login(**demo["admin"])
+        for path, name in [
+            ("/monitor", "monitor"),
+            ("/admin/bot", "admin-bot"),
+            ("/admin/kb", "admin-kb"),
+            ("/admin/agents", "admin-agents"),
+        ]:
+            supervisor.goto(path)
+            supervisor.wait_for_load_state("networkidle")
+            supervisor.wait_for_timeout(800)
+            supervisor.screenshot(path=out / f"{name}.png")
+        for customer in customers:
+            customer.close()
+        browser.close()
+    print(f"screenshots written to {out}")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshots")
