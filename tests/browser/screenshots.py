@@ -47,9 +47,11 @@ def main(out: Path) -> None:
         assert first is not None
         bench.open_conversation(first)
         bench.send("您好，我是小汇，马上为您查询订单。")
-        bench.type("/")
         page.wait_for_timeout(800)
         page.screenshot(path=out / "workbench.png")
+        bench.type("/")
+        page.wait_for_timeout(500)
+        page.screenshot(path=out / "workbench-quick-replies.png")
         bench.press("Escape")
 
         supervisor = browser.new_context(
@@ -64,6 +66,8 @@ def main(out: Path) -> None:
         ]:
             supervisor.goto(path)
             supervisor.wait_for_load_state("networkidle")
+            if name == "admin-bot":
+                supervisor.get_by_role("tab", name="导航菜单").click()
             supervisor.wait_for_timeout(800)
             supervisor.screenshot(path=out / f"{name}.png")
         for customer in customers:

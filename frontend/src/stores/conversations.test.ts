@@ -1,5 +1,5 @@
 import { createPinia, setActivePinia } from "pinia";
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 
 import type { ConversationView, Message } from "@/api/types";
 
@@ -41,6 +41,10 @@ function message(conversationId: number, seq: number, sender: "contact" | "agent
   };
 }
 
+function json(body: unknown): Response {
+  return new Response(JSON.stringify(body), { status: 200, headers: { "Content-Type": "application/json" } });
+}
+
 describe("conversations store", () => {
   beforeEach(() => {
     setActivePinia(createPinia());
@@ -69,6 +73,26 @@ describe("conversations store", () => {
     store.applyMessage(message(1, 4), { tabVisible: true });
     expect(store.byId[1]!.unread_count).toBe(1);
     expect(store.timelines[1]!.messages.map((m) => m.seq)).toEqual([4]);
+  });
+
+  it("keeps a message that arrives while the conversation's first page is loading", async () => {
+    const store = useConversations();
+    store.byId[1] = view(1, { last_seq: 3 });
+    let answer: (value: Response) => void = () => {};
+    const fetches: string[] = [];
+    vi.stubGlobal("fetch", (url: string) => {
+      fetches.push(url);
+      if (url.includes("/notes")) return Promise.resolve(json([]));
+      return new Promise<Response>((resolve) => (answer = resolve));
+    });
+    const loading = store.loadTimeline(1);
+    await Promise.resolve();
+    store.applyMessage(message(1, 4), { tabVisible: true }); // arrives before the page
+    answer(json({ messages: [message(1, 2), message(1, 3)], last_seq: 3, has_more: true }));
+    await loading;
+    expect(store.timelines[1]!.messages.map((m) => m.seq)).toEqual([2, 3, 4]);
+    expect(fetches[0]).toContain("before_seq=4");
+    vi.unstubAllGlobals();
   });
 
   it("replaces a pending message with the stored one", () => {

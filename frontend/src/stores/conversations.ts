@@ -187,7 +187,9 @@ export const useConversations = defineStore("conversations", () => {
   function applyMessage(message: Message, { tabVisible }: { tabVisible: boolean }): boolean {
     const id = message.conversation_id;
     const t = timelines[id];
-    if (t?.loaded) t.messages = mergeMessages(t.messages, [message]);
+    // While its first page is loading too: a message that arrives meanwhile may be newer
+    // than what the page asked for, and must not fall between the two.
+    if (t?.loaded || t?.loading) t.messages = mergeMessages(t.messages, [message]);
     if (message.client_msg_id) {
       for (const [key, p] of Object.entries(pending)) {
         if (p.clientMsgId === message.client_msg_id && p.conversationId === id) delete pending[key];
