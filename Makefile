@@ -35,7 +35,15 @@ $(FRONT)/dist/index.html: $(FRONT_STAMP) $(FRONT_SOURCES) $(FRONT)/index.html $(
 	cd $(FRONT) && npm run build --silent
 	touch $@
 
-frontend: $(FRONT)/dist/index.html
+# The web widget (frontend/packages/widget) lands in the same dist/ as widget.js: the full
+# build above makes it too; this rebuilds just it when only it is missing or older.
+WIDGET_SOURCES := $(shell find $(FRONT)/packages/widget $(FRONT)/packages/sdk/src -type f -not -path '*/node_modules/*' -not -path '*/dist/*' 2>/dev/null)
+
+$(FRONT)/dist/widget.js: $(WIDGET_SOURCES) | $(FRONT)/dist/index.html
+	cd $(FRONT) && npm run build:widget --silent
+	touch $@
+
+frontend: $(FRONT)/dist/index.html $(FRONT)/dist/widget.js
 
 frontend-test: $(FRONT_STAMP)
 	cd $(FRONT) && npm test --silent
@@ -61,6 +69,7 @@ run: demo frontend
 	@echo "  Huiliu is starting on http://$(HOST):$(PORT)"
 	@echo "    workbench:       http://$(HOST):$(PORT)/workbench  (sign in with an account above)"
 	@echo "    admin console:   http://$(HOST):$(PORT)/admin"
+	@echo "    demo shop:       http://$(HOST):$(PORT)/demo  (the web widget on a shop's pages)"
 	@echo "    API docs:        http://$(HOST):$(PORT)/docs"
 	@echo "    health:          http://$(HOST):$(PORT)/healthz"
 	@echo "    visitor socket:  ws://$(HOST):$(PORT)/ws/visitor?token=…"

@@ -12,6 +12,8 @@ export default defineConfig({
   },
   test: {
     environment: "jsdom",
+    // Mounting Element Plus views in jsdom takes seconds on a busy 2-core machine.
+    testTimeout: 20_000,
     include: ["src/**/*.test.ts", "packages/*/test/**/*.test.ts"],
   },
 });

@@ -13,6 +13,7 @@ from huiliu.db import Database
 from huiliu.db.migrate import upgrade
 from tests.clients import Socket
 from tests.factories import World, make_world
+from tests.receiver import Receiver
 from tests.server import ThreadServer
 from tests.services import (
     REDIS_URL,
@@ -58,6 +59,12 @@ def make_settings(backend: Backend, **overrides: object) -> Settings:
         "secret_key": TEST_SECRET,
         "data_dir": Path(tempfile.gettempdir()) / "huiliu-test-data",
         "routing_sweep_s": 0.2,
+        # The outbox at test speed: retries within a second, and few of them.
+        "outbox_poll_s": 0.05,
+        "outbox_backoff_s": 0.05,
+        "outbox_backoff_max_s": 0.4,
+        "outbox_max_attempts": 5,
+        "webhook_timeout_s": 1.0,
         **overrides,
     }
     return Settings(**values)  # type: ignore[arg-type]
@@ -113,3 +120,12 @@ async def connect(server: ThreadServer) -> AsyncIterator[Callable[[str, str], Aw
 async def other_world(db: Database) -> World:
     """A second merchant, for isolation checks."""
     return await make_world(db, TEST_SECRET)
+
+
+@pytest.fixture(scope="session")
+def receiver() -> Iterator[Receiver]:
+    """A webhook receiver on loopback; each test uses its own paths."""
+    srv = Receiver()
+    srv.start()
+    yield srv
+    srv.stop()

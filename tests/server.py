@@ -96,3 +96,40 @@ class ProcessServer:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+class ProcessWorker:
+    """`huiliu worker` in a child process with the given environment."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self._env = {**os.environ, **env}
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "huiliu", "worker", "--report-every", "1"],
+                env=self._env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def kill(self) -> None:
+        """kill -9: the batch in hand is neither finished nor recorded."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def terminate(self, timeout: float = 20) -> int:
+        """SIGTERM, and the exit status once the worker has finished its batch."""
+        assert self.process is not None
+        self.process.terminate()
+        return self.process.wait(timeout=timeout)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            try:
+                self.terminate()
+            except subprocess.TimeoutExpired:
+                self.kill()

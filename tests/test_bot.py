@@ -166,6 +166,7 @@ async def test_asking_for_a_person_hands_over_at_once_with_a_summary(
         "type": "event",
         "event": "assigned",
         "account_id": world.agent.id,
+        "account_name": "Agent 2",  # the customer is told who serves them
     }
     # The agent saw the summary, and the bot is silent from now on.
     seen = []
@@ -222,6 +223,9 @@ async def test_two_dont_knows_in_a_row_hand_over_and_nobody_online_is_told(
     assert "连续 2 次未能回答" in handoff["content"]["summary"]
     told = await next_from(visitor, "bot")
     assert "没有客服在线" in told["content"]["text"]
+    # … with a button to leave a message (the widget opens its form on it).
+    assert told["content"]["type"] == "menu"
+    assert [b["id"] for b in told["content"]["buttons"]] == ["leave_message"]
     r = await http.get(f"/api/v1/conversations/{cid}", headers=bearer(world.supervisor.token))
     assert r.json()["with_bot"] is False
     assert r.json()["assignee_id"] is None

@@ -20,7 +20,8 @@ from tests.services import Backend, free_port
 
 pytestmark = pytest.mark.slow
 
-StartServer = Callable[[], ProcessServer]
+# start(HUILIU_X="…") adds settings to the server's environment.
+StartServer = Callable[..., ProcessServer]
 
 
 def server_env(backend: Backend, data_dir: Path) -> dict[str, str]:
@@ -38,8 +39,10 @@ def server_env(backend: Backend, data_dir: Path) -> dict[str, str]:
 async def servers(backend: Backend, tmp_path: Path) -> AsyncIterator[StartServer]:
     started: list[ProcessServer] = []
 
-    def start() -> ProcessServer:
-        srv = ProcessServer(server_env(backend, tmp_path), free_port(), tmp_path / "server.log")
+    def start(**env: str) -> ProcessServer:
+        srv = ProcessServer(
+            {**server_env(backend, tmp_path), **env}, free_port(), tmp_path / "server.log"
+        )
         srv.start()
         started.append(srv)
         return srv

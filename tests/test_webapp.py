@@ -61,3 +61,44 @@ async def test_without_a_build_the_page_says_how_to_build_it(tmp_path: Path) -> 
     assert response.status_code == 503
     assert "make frontend" in response.text
     assert "npm ci" in response.text
+
+
+async def test_the_widget_is_served_as_javascript_revalidated_by_its_etag(dist: Path) -> None:
+    script = "(function(){console.log('widget')})();\n" * 50
+    (dist / "widget.js").write_text(script)
+    async with client_for(dist) as client:
+        plain = await client.get("/widget.js", headers={"Accept-Encoding": "identity"})
+        gzipped = await client.get("/widget.js", headers={"Accept-Encoding": "gzip, br"})
+        again = await client.get(
+            "/widget.js",
+            headers={"Accept-Encoding": "identity", "If-None-Match": plain.headers["etag"]},
+        )
+        (dist / "widget.js").write_text(script + "// a new build\n")
+        rebuilt = await client.get(
+            "/widget.js",
+            headers={"Accept-Encoding": "identity", "If-None-Match": plain.headers["etag"]},
+        )
+    assert plain.status_code == 200
+    assert plain.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert plain.text == script
+    assert plain.headers["cache-control"] == "public, max-age=300"
+    assert plain.headers["x-content-type-options"] == "nosniff"
+    assert "content-encoding" not in plain.headers
+    # httpx undoes the gzip; it was smaller on the wire.
+    assert gzipped.headers["content-encoding"] == "gzip"
+    assert gzipped.text == script
+    assert int(gzipped.headers["content-length"]) < len(script) // 5
+    assert gzipped.headers["etag"] != plain.headers["etag"]
+    assert again.status_code == 304
+    assert again.content == b""
+    assert rebuilt.status_code == 200
+    assert rebuilt.text.endswith("// a new build\n")
+
+
+async def test_without_a_build_the_widget_warns_in_the_console(tmp_path: Path) -> None:
+    async with client_for(tmp_path / "no-dist") as client:
+        response = await client.get("/widget.js")
+    assert response.status_code == 503
+    assert response.headers["content-type"].startswith("text/javascript")
+    assert response.text.startswith("console.warn(")
+    assert "make frontend" in response.text

@@ -43,6 +43,7 @@ export const router = createRouter({
         { path: "quick-replies", component: () => import("./views/admin/QuickRepliesView.vue") },
         { path: "channels", component: () => import("./views/admin/ChannelsView.vue") },
         { path: "api-keys", component: () => import("./views/admin/ApiKeysView.vue") },
+        { path: "webhooks", component: () => import("./views/admin/WebhooksView.vue") },
       ],
     },
     { path: "/:rest(.*)*", redirect: "/workbench" },

@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
@@ -21,6 +22,7 @@ from huiliu.config import Settings, get_settings
 from huiliu.contacts.api import router as contacts_router
 from huiliu.conversations.api import router as conversations_router
 from huiliu.demo_shop import router as demo_shop_router
+from huiliu.demo_site import router as demo_site_router
 from huiliu.errors import AppError
 from huiliu.files.api import router as files_router
 from huiliu.kb.api import router as kb_router
@@ -29,6 +31,7 @@ from huiliu.replies.api import router as replies_router
 from huiliu.routing.api import router as routing_router
 from huiliu.runtime import Runtime
 from huiliu.tenants.api import router as tenants_router
+from huiliu.webhooks.api import router as webhooks_router
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         accounts_router,
         tenants_router,
+        webhooks_router,
         widget_router,
         conversations_router,
         contacts_router,
@@ -64,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         kb_router,
         bot_router,
         demo_shop_router,
+        demo_site_router,
         gateway_router,
     ):
         app.include_router(router)
@@ -99,6 +104,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await session.execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__, "sockets": runtime.hub.connection_count}
 
+    # The web widget runs on merchants' own sites and calls the API from there. Every call
+    # carries its token in a header (no cookies), so any origin may make them.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=["authorization", "content-type"],
+        max_age=3600,
+    )
     webapp.mount(app, settings.frontend_dir)
 
     return app

@@ -1,4 +1,4 @@
-"""The ``huiliu`` command: serve, migrate, demo, kb import / export, schema, openapi."""
+"""The ``huiliu`` command: serve, worker, migrate, demo, kb import / export, schema, openapi."""
 
 from __future__ import annotations
 
@@ -57,6 +57,76 @@ def serve(
         lifespan="on",
         access_log=False,
     )
+
+
+@cli.command()
+def worker(
+    report_every: float = typer.Option(
+        60.0, "--report-every", min=1.0, help="Seconds between two progress lines."
+    ),
+) -> None:
+    """Drain the outbox (webhook deliveries, offline pushes) until stopped, printing what
+    it did each minute. SIGTERM or Ctrl-C lets the batch in hand finish first; a worker
+    killed outright leaves its jobs to run again once their lock expires. Run as many as
+    you like beside scaled-out servers (with HUILIU_WORKER_IN_PROCESS=false)."""
+    import contextlib
+    import signal
+    import time
+
+    from huiliu.db import Database
+    from huiliu.outbox import service as outbox_service
+    from huiliu.outbox.worker import Worker, WorkerStats
+    from huiliu.runtime import outbox_handlers
+
+    settings = load_settings()
+
+    def line(label: str, now: WorkerStats, before: WorkerStats, pending: int | None) -> None:
+        console.print(
+            f"{time.strftime('%H:%M:%S')} {label}: "
+            f"[green]processed {now.done - before.done}[/green]  "
+            f"retried {now.retried - before.retried}  "
+            f"[yellow]failed {now.failed - before.failed}[/yellow]  "
+            f"[red]dead {now.dead - before.dead}[/red]"
+            + (f"  · pending {pending}" if pending is not None else "")
+        )
+        console.file.flush()
+
+    async def run() -> None:
+        db = Database(
+            settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous
+        )
+        outbox = Worker(db, outbox_handlers(), settings)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, outbox.request_stop)
+
+        async def report() -> None:
+            before = outbox.stats.copy()
+            while True:
+                await asyncio.sleep(report_every)
+                now = outbox.stats.copy()
+                pending: int | None = None
+                with contextlib.suppress(Exception):
+                    pending = await outbox_service.count_pending(db)
+                line(f"last {report_every:g} s", now, before, pending)
+                before = now
+
+        console.print(
+            f"outbox worker on {_safe_url(settings.resolved_database_url)}: batches of "
+            f"{settings.outbox_batch_size}, at most {settings.outbox_max_attempts} attempts"
+        )
+        console.file.flush()
+        reporter = asyncio.create_task(report())
+        try:
+            await outbox.run()
+        finally:
+            reporter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reporter
+            line("stopped; in all", outbox.stats, WorkerStats(), None)
+            await db.dispose()
+
+    asyncio.run(run())
 
 
 @cli.command()

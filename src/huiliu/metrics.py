@@ -28,6 +28,11 @@ SOCKETS = Gauge("huiliu_sockets", "Open WebSockets on this process.", ["kind"])
 FRAME_ERRORS = Counter(
     "huiliu_frame_errors_total", "Error frames sent to clients, by code.", ["code"]
 )
+OUTBOX_JOBS = Counter(
+    "huiliu_outbox_jobs_total",
+    "Outbox jobs run, by kind and outcome (done, retried, failed, dead).",
+    ["kind", "outcome"],
+)
 SLOW_CONSUMERS = Counter(
     "huiliu_slow_consumers_total", "Sockets closed because their send queue overflowed."
 )

@@ -1,5 +1,5 @@
 """Everything one process runs, created by the app's lifespan: database, bus, message
-writer and socket hub."""
+writer, socket hub, router, presence, the bot, and (embedded) the outbox worker."""
 
 from __future__ import annotations
 
@@ -16,12 +16,24 @@ from huiliu.conversations.schemas import MessageOut
 from huiliu.conversations.writer import MessageWriter, message_out
 from huiliu.db import Database
 from huiliu.errors import NotFound
+from huiliu.outbox.registry import Registry
+from huiliu.outbox.worker import Worker
 from huiliu.realtime.hub import Hub
 from huiliu.realtime.presence import MemoryPresence, Presence, RedisPresence
 from huiliu.routing import actions as routing_actions
 from huiliu.routing.router import Router
 from huiliu.routing.settings import RoutingSettings
 from huiliu.tenants import service as tenants_service
+from huiliu.webhooks import delivery as webhooks_delivery
+from huiliu.webhooks.triggers import KIND as WEBHOOK_KIND
+
+
+def outbox_handlers() -> Registry:
+    """Every outbox kind and its handler: what workers (in process or ``huiliu worker``)
+    know how to run."""
+    registry = Registry()
+    registry.register(WEBHOOK_KIND, webhooks_delivery.deliver)
+    return registry
 
 
 @dataclass
@@ -35,6 +47,7 @@ class Runtime:
     router: Router
     presence: Presence
     bot: Bot
+    worker: Worker | None = None  # the outbox's, when HUILIU_WORKER_IN_PROCESS
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
@@ -45,12 +58,6 @@ class Runtime:
         )
         bus = create_bus(settings.redis_url, channel=settings.redis_channel)
         router = Router(db, bus, sweep_s=settings.routing_sweep_s)
-        bot = Bot(
-            db,
-            bus,
-            Knowledge(db, embedding=settings.bot_embedding),
-            lambda tenant, groups: router.kick(tenant, groups=groups),
-        )
         runtime: Runtime
         if settings.redis_url:
             presence: Presence = RedisPresence(
@@ -63,6 +70,13 @@ class Runtime:
             presence = MemoryPresence(
                 lambda t, a: runtime.agent_gone(t, a), lambda t: runtime.presence_grace(t)
             )
+        bot = Bot(
+            db,
+            bus,
+            Knowledge(db, embedding=settings.bot_embedding),
+            lambda tenant, groups: router.kick(tenant, groups=groups),
+            online=presence.visitors_online,
+        )
         runtime = cls(
             settings=settings,
             secret_key=settings.resolved_secret_key,
@@ -77,11 +91,13 @@ class Runtime:
                     tenant, groups=[group] if group is not None else []
                 ),
                 on_stored=bot.on_stored,
+                online=presence.visitors_online,
             ),
             hub=Hub(heartbeat_s=settings.heartbeat_s, presence=presence),
             router=router,
             presence=presence,
             bot=bot,
+            worker=Worker(db, outbox_handlers(), settings) if settings.worker_in_process else None,
         )
         return runtime
 
@@ -93,9 +109,13 @@ class Runtime:
         await self.hub.start()
         await self.router.start()
         await self.presence.start()
+        if self.worker is not None:
+            await self.worker.start()
         self.bot.knowledge.warm()
 
     async def stop(self) -> None:
+        if self.worker is not None:
+            await self.worker.stop()
         await self.presence.stop()
         await self.router.stop()
         await self.bot.stop()

@@ -1,11 +1,15 @@
 """The workbench and admin console: the built front end (``frontend/dist``), served as a
-single-page app. Built assets are not in the repository; without them every page says how to
+single-page app, and the embeddable web widget (``/widget.js``, built into the same
+directory). Built assets are not in the repository; without them every page says how to
 build them instead of failing obscurely."""
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
@@ -28,6 +32,15 @@ not exist yet. Build it with</p>
 """
 
 
+WIDGET = "widget.js"
+# Served in place of a missing build: a page embedding the widget gets a warning, not an
+# error in its console.
+_WIDGET_NOT_BUILT = (
+    'console.warn("Huiliu: the web widget has not been built on this server '
+    '(run make frontend, or: cd frontend && npm ci && npm run build).");\n'
+)
+
+
 def mount(app: FastAPI, dist: Path) -> None:
     """Serve ``dist`` at ``/`` (index.html for the app's routes, hashed assets for a year)."""
     index = dist / "index.html"
@@ -45,12 +58,60 @@ def mount(app: FastAPI, dist: Path) -> None:
     for prefix in APP_PREFIXES:
         app.add_api_route(prefix, page, methods=["GET"], include_in_schema=False)
         app.add_api_route(prefix + "/{rest:path}", page, methods=["GET"], include_in_schema=False)
+    app.add_api_route(
+        "/widget.js", _widget(dist / WIDGET), methods=["GET"], include_in_schema=False
+    )
     # Files Vite copies from public/ to the top of dist (the icon, the notification sound).
     for path in sorted(dist.glob("*")):
-        if path.is_file() and path.name != "index.html":
+        if path.is_file() and path.name not in ("index.html", WIDGET):
             app.add_api_route(
                 "/" + path.name, _file(path), methods=["GET"], include_in_schema=False
             )
+
+
+def _widget(path: Path) -> Callable[[Request], Response]:
+    """The embeddable widget: one URL on every merchant's page, so not hashed; cached for a
+    few minutes and revalidated by its ETag, gzipped for browsers that take it. Read again
+    when the build changes it (a plain function: FastAPI runs it on a thread, off the loop)."""
+    built: dict[str, Any] = {}
+
+    def serve(request: Request) -> Response:
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return Response(
+                _WIDGET_NOT_BUILT,
+                status_code=503,
+                media_type="text/javascript",
+                headers={"Cache-Control": "no-store"},
+            )
+        if built.get("stat") != (stat.st_mtime_ns, stat.st_size):
+            body = path.read_bytes()
+            built.update(
+                stat=(stat.st_mtime_ns, stat.st_size),
+                body=body,
+                gzipped=gzip.compress(body, compresslevel=9, mtime=0),
+                tag=hashlib.sha256(body).hexdigest()[:32],
+            )
+        gzipped = "gzip" in request.headers.get("accept-encoding", "").lower()
+        etag = f'"{built["tag"]}{"-gz" if gzipped else ""}"'
+        headers = {
+            "ETag": etag,
+            "Cache-Control": "public, max-age=300",
+            "Vary": "Accept-Encoding",
+            "X-Content-Type-Options": "nosniff",
+        }
+        if etag in request.headers.get("if-none-match", ""):
+            return Response(status_code=304, headers=headers)
+        if gzipped:
+            headers["Content-Encoding"] = "gzip"
+        return Response(
+            built["gzipped"] if gzipped else built["body"],
+            media_type="text/javascript; charset=utf-8",
+            headers=headers,
+        )
+
+    return serve
 
 
 def _file(path: Path) -> Callable[[], Awaitable[Response]]:

@@ -88,3 +88,42 @@ def customer(server: ProcessServer, demo: dict[str, Any]) -> Iterator[Customer]:
     person = Customer(server.base_url, demo["widget_key"])
     yield person
     person.close()
+
+
+@pytest.fixture
+def merchant_site() -> Iterator[Any]:
+    """A merchant's own web site on another origin than Huiliu (another port of loopback):
+    ``site.page(path, html)`` serves a page there; ``site.url(path)`` is its address."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from tests.services import free_port
+
+    pages: dict[str, str] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = pages.get(self.path.split("?")[0])
+            self.send_response(200 if body is not None else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write((body or "not found").encode())
+
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+
+    class Site:
+        def page(self, path: str, html: str) -> str:
+            pages[path] = html
+            return self.url(path)
+
+        def url(self, path: str) -> str:
+            return f"http://127.0.0.1:{httpd.server_port}{path}"
+
+    yield Site()
+    httpd.shutdown()
+    httpd.server_close()

@@ -49,3 +49,7 @@ export type QuickReplyIn = Schemas["QuickReplyIn"];
 export type Note = Schemas["NoteOut"];
 export type UploadOut = Schemas["FileOut"];
 
+export type Webhook = Schemas["WebhookOut"];
+export type WebhookCreated = Schemas["WebhookCreated"];
+export type WebhookEvent = Webhook["events"][number];
+export type Delivery = Schemas["DeliveryOut"];

@@ -1,5 +1,6 @@
 // English. The keys are zh-CN.ts's; a test checks they match.
 import { adminMessages } from "./admin.en";
+import { webhooksMessages } from "./webhooks.en";
 import type { messages as zh } from "./zh-CN";
 
 export const messages: typeof zh = {
@@ -54,6 +55,7 @@ export const messages: typeof zh = {
     claimToReply: "Take the conversation to reply",
     closedNote: "This conversation is closed",
   },
+  rating: { label: "Rating", title: "The customer's satisfaction rating: {score} / 5" },
   event: {
     opened: "Conversation started",
     assigned: "Assigned to",
@@ -136,5 +138,5 @@ export const messages: typeof zh = {
     noGroups: "No skill groups yet (Admin → Groups)",
   },
   notify: { message: "New message", conversation: "A new conversation for you" },
-  ...adminMessages,
+  admin: { ...adminMessages.admin, webhooks: webhooksMessages },
 };

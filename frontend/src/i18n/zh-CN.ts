@@ -1,5 +1,6 @@
 // 简体中文 (the default). en.ts has the same keys; a test checks they match.
 import { adminMessages } from "./admin.zh-CN";
+import { webhooksMessages } from "./webhooks.zh-CN";
 
 export const messages = {
   app: { name: "汇流客服" },
@@ -53,6 +54,7 @@ export const messages = {
     claimToReply: "接入会话后才能回复",
     closedNote: "会话已结束",
   },
+  rating: { label: "客户评价", title: "客户的满意度评价：{score} / 5" },
   event: {
     opened: "会话开始",
     assigned: "已分配给",
@@ -135,5 +137,5 @@ export const messages = {
     noGroups: "还没有技能组（管理后台 → 技能组）",
   },
   notify: { message: "新消息", conversation: "新会话分配给你" },
-  ...adminMessages,
+  admin: { ...adminMessages.admin, webhooks: webhooksMessages },
 };

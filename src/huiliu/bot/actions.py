@@ -42,6 +42,7 @@ from huiliu.kb import service as kb_service
 from huiliu.routing.models import Group
 from huiliu.routing.passes import snapshot
 from huiliu.tenants.models import Tenant
+from huiliu.webhooks.triggers import OnlineCheck
 
 log = logging.getLogger(__name__)
 bot_sessions: Table = BotSession.__table__  # type: ignore[assignment]
@@ -148,9 +149,18 @@ def summary_of(turns: list[dict[str, Any]], reason: str) -> str:
 
 
 class Bot:
-    def __init__(self, db: Database, bus: Bus, knowledge: Knowledge, kick: Kick) -> None:
+    def __init__(
+        self,
+        db: Database,
+        bus: Bus,
+        knowledge: Knowledge,
+        kick: Kick,
+        online: OnlineCheck | None = None,
+    ) -> None:
         self._db = db
         self._bus = bus
+        # Which customers hold a socket: the bot's messages to one who does not are pushed.
+        self._online = online
         self.knowledge = knowledge
         self._kick = kick
         self._chains: dict[int, asyncio.Task[None]] = {}
@@ -448,7 +458,9 @@ class Bot:
                 )
             if not contents:
                 return True
-            events = await append_messages(conn, conv, [(SenderType.bot, c) for c in contents], now)
+            events = await append_messages(
+                conn, conv, [(SenderType.bot, c) for c in contents], now, online=self._online
+            )
         await self._bus.publish(events)
         return True
 
@@ -554,12 +566,22 @@ class Bot:
                 ],
                 now,
                 changes={"with_bot": False, "group_id": target, "queued_at": now},
+                online=self._online,
             )
             nobody = await self._nobody_to_take(conn, tenant_id, target)
         await self._bus.publish(events)
         self._kick(tenant_id, [target] if target is not None else [])
         if nobody:
-            await self._tell(tenant_id, cid, settings.no_agent_text)
+            # With a button: the customer may leave a message (docs/protocol.md, `menu`).
+            await self._tell(
+                tenant_id,
+                cid,
+                {
+                    "type": "menu",
+                    "text": settings.no_agent_text,
+                    "buttons": [{"id": "leave_message", "label": "留言"}],
+                },
+            )
         return True
 
     async def _group(
@@ -585,14 +607,14 @@ class Bot:
             return not any(a.online and group_id in a.groups for a in snap.agents)
         return not any(a.online for a in snap.agents)
 
-    async def _tell(self, tenant_id: int, cid: int, text: str) -> None:
+    async def _tell(self, tenant_id: int, cid: int, content: dict[str, Any]) -> None:
         """A message from the bot after it handed over (the customer is waiting)."""
         async with self._db.write_connection() as conn:
             conv = await lock_for_system(conn, tenant_id, cid)
             if conv is None or conv.status != ConversationStatus.open.value or conv.assignee_id:
                 return
             events = await append_messages(
-                conn, conv, [(SenderType.bot, {"type": "text", "text": text})], utcnow()
+                conn, conv, [(SenderType.bot, content)], utcnow(), online=self._online
             )
         await self._bus.publish(events)
 

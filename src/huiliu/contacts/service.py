@@ -154,6 +154,27 @@ async def update_contact(
     return contact
 
 
+async def fill_empty(
+    session: AsyncSession, *, tenant_id: int, contact_id: int, given: dict[str, str | None]
+) -> dict[str, str]:
+    """Fill the contact's empty name, email and phone from ``given`` (what the customer
+    typed in a form); a field they already have keeps its value. Returns the given values
+    that were not stored because the contact holds another one."""
+    contact = await get(session, tenant_id=tenant_id, contact_id=contact_id)
+    kept_apart: dict[str, str] = {}
+    for field in ("name", "email", "phone"):
+        value = given.get(field)
+        if not value:
+            continue
+        current = getattr(contact, field)
+        if not current:
+            setattr(contact, field, value)
+        elif current != value:
+            kept_apart[field] = value
+    await session.flush()
+    return kept_apart
+
+
 # -- tags --------------------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from huiliu.auth.principal import Principal
 from huiliu.bus import Bus
 from huiliu.bus.events import ConversationUpdated, Event, MessageCreated, NoteCreated, ReadMoved
+from huiliu.contacts import service as contacts_service
 from huiliu.conversations import access, service
 from huiliu.conversations.models import (
     Conversation,
@@ -26,6 +27,7 @@ from huiliu.conversations.writer import message_out
 from huiliu.db import Database
 from huiliu.db.base import utcnow
 from huiliu.errors import Conflict, Forbidden, NotFound
+from huiliu.webhooks import triggers
 
 conversations = cast(Table, Conversation.__table__)
 messages = cast(Table, Message.__table__)
@@ -67,7 +69,9 @@ async def append_event(
     """Store a system message (an event, or a menu the system offers) after the locked row
     ``conv``'s last seq. The caller moves the
     conversation's ``last_seq`` (with whatever else changes) in the same transaction."""
-    return await _insert_one(conn, conv, conv.last_seq + 1, SenderType.system, content, now)
+    stored = await _insert_one(conn, conv, conv.last_seq + 1, SenderType.system, content, now)
+    await triggers.on_messages(conn, [stored], contact_of=lambda _cid: conv.contact_id)
+    return stored
 
 
 async def _insert_one(
@@ -150,6 +154,92 @@ async def close(
         )
         detail, events = await changed_events(conn, conv.id, event_row, message_id)
     await bus.publish(events)
+    return detail
+
+
+async def _updated(
+    conn: AsyncConnection, conversation_id: int
+) -> tuple[ConversationOut, ConversationUpdated]:
+    """The conversation as it now stands and the event announcing it (after commit)."""
+    row = (
+        await conn.execute(service.detail_select().where(conversations.c.id == conversation_id))
+    ).one()
+    detail = service.detail_of(row)
+    ref = ConversationRef(
+        id=row.id, contact_id=row.contact_id, assignee_id=row.assignee_id, status=detail.status
+    )
+    return detail, ConversationUpdated(tenant_id=row.tenant_id, conversation=ref, detail=detail)
+
+
+async def rate(
+    db: Database,
+    bus: Bus,
+    *,
+    principal: Principal,
+    conversation_id: int,
+    score: int,
+    comment: str | None,
+) -> ConversationOut:
+    """The customer's satisfaction rating, once, after the conversation closed."""
+    async with db.write_connection() as conn:
+        conv = await lock(conn, principal, conversation_id)
+        if not principal.is_visitor:
+            raise Forbidden("only the conversation's customer rates it")
+        if conv.status != ConversationStatus.closed.value:
+            raise Conflict(
+                "the conversation is still open: rate it once it has closed", code="not_closed"
+            )
+        if conv.rating_score is not None:
+            raise Conflict("this conversation has been rated already", code="already_rated")
+        await conn.execute(
+            update(conversations)
+            .where(conversations.c.id == conv.id)
+            .values(rating_score=score, rating_comment=comment, rated_at=utcnow())
+        )
+        detail, event = await _updated(conn, conv.id)
+    await bus.publish([event])
+    return detail
+
+
+async def check_can_leave_message(
+    db: Database, *, principal: Principal, conversation_id: int
+) -> Any:
+    """The customer's own open conversation (NotFound, Forbidden or Conflict otherwise)."""
+    async with db.read() as session:
+        conv = await service.get(session, principal=principal, conversation_id=conversation_id)
+    if not principal.is_visitor:
+        raise Forbidden("only the conversation's customer leaves a message in it")
+    if conv.status != ConversationStatus.open:
+        raise Conflict(
+            "the conversation is closed; send a message to start a new one",
+            code="conversation_closed",
+        )
+    return conv
+
+
+async def record_left_message(
+    db: Database,
+    bus: Bus,
+    *,
+    principal: Principal,
+    conversation_id: int,
+    contact: dict[str, str | None],
+) -> ConversationOut:
+    """After the customer's message is stored: mark the conversation (it keeps waiting in
+    its queue) and fill the contact's empty name, e-mail and phone from the form."""
+    async with db.write() as session:
+        conn = await session.connection()
+        conv = await lock(conn, principal, conversation_id)
+        await contacts_service.fill_empty(
+            session, tenant_id=principal.tenant_id, contact_id=principal.id, given=contact
+        )
+        await conn.execute(
+            update(conversations)
+            .where(conversations.c.id == conv.id)
+            .values(left_message_at=utcnow())
+        )
+        detail, event = await _updated(conn, conv.id)
+    await bus.publish([event])
     return detail
 
 
@@ -247,16 +337,19 @@ async def append_messages(
     now: Any,
     *,
     changes: dict[str, Any] | None = None,
+    online: triggers.OnlineCheck | None = None,
 ) -> list[Event]:
     """Store each (sender type, content) of ``contents`` — the bot's or the system's — after
     the locked row ``conv``'s last seq, apply ``changes`` to the conversation in the same
     statement, and return the events to publish after commit: each message, then the
-    conversation's update if anything besides its seq changed."""
+    conversation's update if anything besides its seq changed. ``online`` tells whether
+    the customer holds a socket (the bot's messages to one who does not are pushed)."""
     stored: list[tuple[dict[str, Any], int]] = []
     seq = conv.last_seq
     for sender_type, content in contents:
         seq += 1
         stored.append(await _insert_one(conn, conv, seq, sender_type, content, now))
+    await triggers.on_messages(conn, stored, contact_of=lambda _cid: conv.contact_id, online=online)
     await conn.execute(
         update(conversations)
         .where(conversations.c.id == conv.id)

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
 from huiliu.auth.deps import AgentDep, PrincipalDep, RuntimeDep
 from huiliu.auth.principal import Principal
+from huiliu.contacts import service as contacts_service
 from huiliu.conversations import actions, service
 from huiliu.conversations.content import check_content
 from huiliu.conversations.models import ConversationStatus
@@ -14,9 +16,12 @@ from huiliu.conversations.schemas import (
     CloseIn,
     ConversationOut,
     ConversationView,
+    LeaveMessageIn,
+    LeaveMessageOut,
     MessagePage,
     NoteIn,
     NoteOut,
+    RatingIn,
     ReadCursorOut,
     ReadIn,
     SendMessageIn,
@@ -169,6 +174,69 @@ async def close(
         agents=[closed.assignee_id],
     )
     return closed
+
+
+@router.post("/{conversation_id}/rating")
+async def rate(
+    conversation_id: int, body: RatingIn, principal: PrincipalDep, runtime: RuntimeDep
+) -> ConversationOut:
+    """The customer's satisfaction rating (1–5 stars, an optional comment), once, after the
+    conversation closed: ``409 not_closed`` before, ``409 already_rated`` after."""
+    return await actions.rate(
+        runtime.db,
+        runtime.bus,
+        principal=principal,
+        conversation_id=conversation_id,
+        score=body.score,
+        comment=body.comment,
+    )
+
+
+@router.post("/{conversation_id}/leave-message", status_code=201)
+async def leave_message(
+    conversation_id: int, body: LeaveMessageIn, principal: PrincipalDep, runtime: RuntimeDep
+) -> LeaveMessageOut:
+    """A message for people from a customer nobody can serve now (a ``leave_message``
+    button): stored as their message (resending the same ``client_msg_id`` stores nothing
+    new), with their contact details filled into the profile where it has none; the
+    conversation keeps its place in the queue and is marked ``left_message_at``."""
+    conv = await actions.check_can_leave_message(
+        runtime.db, principal=principal, conversation_id=conversation_id
+    )
+    given = {"name": body.name, "email": body.email, "phone": body.phone}
+    async with runtime.db.read() as session:
+        contact = await contacts_service.get(
+            session, tenant_id=principal.tenant_id, contact_id=principal.id
+        )
+        # Details the profile already holds otherwise are not lost: they go with the text.
+        differing = {
+            k: v for k, v in given.items() if v and getattr(contact, k) not in (None, "", v)
+        }
+    if conv.with_bot:
+        # A message left is for people: the bot hands over first.
+        await runtime.bot.request_handoff(principal=principal, conversation_id=conversation_id)
+    text = body.text
+    if differing:
+        labels = {"name": "姓名", "phone": "电话", "email": "邮箱"}
+        text += "\n（留言联系方式：" + "，".join(f"{labels[k]} {v}" for k, v in differing.items())
+        text += "）"
+    client_msg_id = (
+        body.client_msg_id or "leave-" + hashlib.sha256(body.text.encode()).hexdigest()[:32]
+    )
+    ack = await _send(
+        runtime,
+        principal,
+        SendMessageIn(client_msg_id=client_msg_id, content={"type": "text", "text": text}),
+        conversation_id=conversation_id,
+    )
+    detail = await actions.record_left_message(
+        runtime.db,
+        runtime.bus,
+        principal=principal,
+        conversation_id=conversation_id,
+        contact=given,
+    )
+    return LeaveMessageOut(ack=ack, conversation=detail)
 
 
 @router.post("/{conversation_id}/read")

@@ -126,6 +126,11 @@ class EventContent(_Content):
     type: Literal["event"]
     event: Literal["opened", "assigned", "transferred", "closed", "handoff"]
     account_id: int | None = Field(default=None, description="who acted, or who was assigned")
+    account_name: str | None = Field(
+        default=None,
+        max_length=200,
+        description="assigned: the agent's display name, for the customer to see who serves",
+    )
     reason: str | None = Field(default=None, max_length=500)
     to_account_id: int | None = Field(default=None, description="transferred: the target agent")
     to_group_id: int | None = Field(default=None, description="transferred: the target group")

@@ -71,6 +71,12 @@ class Conversation(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_message_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # The customer's satisfaction rating once it closed (1–5 stars, an optional comment).
+    rating_score: Mapped[int | None] = mapped_column(default=None)
+    rating_comment: Mapped[str | None] = mapped_column(String(500), default=None)
+    rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # The customer left a message for people while nobody could serve them (latest one).
+    left_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class Message(Base):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -45,6 +46,15 @@ class ConversationOut(_Out):
     last_contact_message_at: datetime | None = Field(description="the customer's newest message")
     last_agent_message_at: datetime | None = Field(description="an agent's newest message")
     closed_at: datetime | None
+    rating_score: int | None = Field(
+        default=None, description="the customer's satisfaction rating after it closed, 1–5"
+    )
+    rating_comment: str | None = Field(default=None, description="the rating's comment")
+    rated_at: datetime | None = None
+    left_message_at: datetime | None = Field(
+        default=None,
+        description="when the customer last left a message because nobody could serve them",
+    )
 
 
 class ConversationView(ConversationOut):
@@ -104,6 +114,70 @@ class ReadIn(BaseModel):
 class ReadCursorOut(_Out):
     conversation_id: int
     seq: int
+
+
+def _message_text(text: str) -> str:
+    if not text.strip():
+        raise ValueError("the message is blank")
+    return text.strip()
+
+
+def _blank_to_none(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return value.strip() or None
+
+
+_PHONE = re.compile(r"^\+?[0-9(][0-9 ()\-]{4,38}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _phone(value: str | None) -> str | None:
+    value = _blank_to_none(value)
+    if value is not None and not _PHONE.match(value):
+        raise ValueError("a phone number is digits, spaces, +, -, ( and ) (at least 5)")
+    return value
+
+
+def _email(value: str | None) -> str | None:
+    value = _blank_to_none(value)
+    if value is not None and not _EMAIL.match(value):
+        raise ValueError("an e-mail address looks like name@example.com")
+    return value
+
+
+class RatingIn(BaseModel):
+    """The customer's satisfaction rating of a closed conversation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    score: int = Field(ge=1, le=5, strict=True, description="1 (very unhappy) … 5 (very happy)")
+    comment: Annotated[str | None, AfterValidator(_blank_to_none)] = Field(
+        default=None, max_length=500
+    )
+
+
+class LeaveMessageIn(BaseModel):
+    """A message for people, left while nobody can serve the customer, with how to reach
+    them. ``client_msg_id`` makes resending idempotent (one is derived from the text if
+    left out)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: Annotated[str, Field(min_length=1), AfterValidator(_message_text)]
+    name: Annotated[str | None, AfterValidator(_blank_to_none)] = Field(
+        default=None, max_length=200
+    )
+    phone: Annotated[str | None, AfterValidator(_phone)] = Field(default=None, max_length=40)
+    email: Annotated[str | None, AfterValidator(_email)] = Field(default=None, max_length=254)
+    client_msg_id: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class LeaveMessageOut(_Out):
+    """The stored message's ack and the conversation as it now stands."""
+
+    ack: Ack
+    conversation: ConversationOut
 
 
 def _note_text(text: str) -> str:

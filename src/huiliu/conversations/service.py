@@ -307,6 +307,19 @@ async def list_messages(
     return (await session.execute(stmt)).all()
 
 
+async def get_message_for_system(
+    session: AsyncSession, *, tenant_id: int, message_id: int
+) -> Row[Any] | None:
+    """A stored message with its conversation's ``contact_id`` and ``channel``, for the
+    system's own work (webhook deliveries): no principal, the tenant alone scopes it."""
+    stmt = (
+        select(messages, conversations.c.contact_id, conversations.c.channel)
+        .join(conversations, conversations.c.id == messages.c.conversation_id)
+        .where(messages.c.id == message_id, messages.c.tenant_id == tenant_id)
+    )
+    return (await session.execute(stmt)).first()
+
+
 async def list_messages_before(
     session: AsyncSession, *, conversation_id: int, before_seq: int, limit: int
 ) -> Sequence[Row[Any]]:

@@ -37,6 +37,7 @@ from huiliu.errors import AppError, Conflict, Forbidden, NotFound
 from huiliu.routing.models import Group
 from huiliu.routing.settings import RoutingSettings
 from huiliu.tenants.models import Tenant
+from huiliu.webhooks import triggers
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +105,11 @@ class MessageWriter:
         queue_limit: int = 20_000,
         on_opened: Callable[[int, int | None], None] | None = None,
         on_stored: Callable[[list[Stored]], None] | None = None,
+        online: triggers.OnlineCheck | None = None,
     ) -> None:
         self._queue_limit = queue_limit
+        # Which customers hold a socket (an agent's message to one who does not is pushed).
+        self._online = online
         self._db = db
         self._publish = publish
         # Called with (tenant id, group id) when a conversation opens, after commit.
@@ -410,6 +414,14 @@ class MessageWriter:
                     ),
                     touched,
                 )
+            # 6. Webhook deliveries and offline pushes, in this transaction; for a merchant
+            # without endpoints, a cached lookup and nothing more.
+            await triggers.on_messages(
+                conn,
+                [*opened_events, *zip(new_rows, message_ids, strict=True)],
+                contact_of=lambda cid: states[cid].ref.contact_id,
+                online=self._online,
+            )
         # Committed: build the acks and the events (from values this function made and the
         # database just accepted, so without validating them again).
         acks_by_row: list[Ack] = []

@@ -7,9 +7,11 @@ from huiliu.conversations.models import Conversation, ConversationNote, Message,
 from huiliu.db.base import Base
 from huiliu.files.models import StoredFile
 from huiliu.kb.models import KbCategory, KbEntry, KbRevision, KbUnanswered
+from huiliu.outbox.models import OutboxJob
 from huiliu.replies.models import QuickReply
 from huiliu.routing.models import Group, GroupMember
 from huiliu.tenants.models import ApiKey, Tenant
+from huiliu.webhooks.models import WebhookEndpoint
 
 __all__ = [
     "Account",
@@ -30,8 +32,10 @@ __all__ = [
     "KbRevision",
     "KbUnanswered",
     "Message",
+    "OutboxJob",
     "QuickReply",
     "ReadCursor",
     "StoredFile",
     "Tenant",
+    "WebhookEndpoint",
 ]

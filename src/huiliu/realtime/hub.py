@@ -69,8 +69,11 @@ class Hub:
     def add(self, conn: Connection) -> None:
         self._index(conn)[self._key(conn)].add(conn)
         metrics.SOCKETS.labels(conn.principal.kind).inc()
-        if self._presence is not None and conn.principal.is_account:
-            self._presence.connected(conn.principal.tenant_id, conn.principal.id)
+        if self._presence is not None:
+            if conn.principal.is_account:
+                self._presence.connected(conn.principal.tenant_id, conn.principal.id)
+            else:
+                self._presence.visitor_connected(conn.principal.id)
 
     def remove(self, conn: Connection) -> None:
         index = self._index(conn)
@@ -79,8 +82,11 @@ class Hub:
         if group is not None and conn in group:
             group.discard(conn)
             metrics.SOCKETS.labels(conn.principal.kind).dec()
-            if self._presence is not None and conn.principal.is_account:
-                self._presence.disconnected(conn.principal.tenant_id, conn.principal.id)
+            if self._presence is not None:
+                if conn.principal.is_account:
+                    self._presence.disconnected(conn.principal.tenant_id, conn.principal.id)
+                else:
+                    self._presence.visitor_disconnected(conn.principal.id)
             if not group:
                 del index[key]
 

@@ -2,9 +2,14 @@
 have been gone for the tenant's grace period, ``on_gone`` runs (the router sets them offline
 and applies the tenant's offline policy).
 
+Visitors too: whether a customer holds a socket on any node decides whether an agent's or
+the bot's message for them sets off the merchant's push webhook (``visitors_online``). No
+grace period there: a customer without a socket right now is notified.
+
 In-process for the embedded deployment; across nodes through Redis, where each node keeps
-``{prefix}:presence:{account}`` — a sorted set of node ids scored by expiry — fresh for the
-accounts it holds sockets for, so a node that dies stops counting within a minute.
+``{prefix}:presence:{account}`` (and ``{prefix}:presence:contact:{contact}``) — a sorted set
+of node ids scored by expiry — fresh for the people it holds sockets for, so a node that
+dies stops counting within a minute.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from typing import Protocol
 
 import redis.asyncio as aioredis
@@ -27,6 +32,8 @@ OnGone = Callable[[int, int], Awaitable[None]]
 GraceOf = Callable[[int], Awaitable[float]]
 
 REFRESH_S = 10.0
+# A visitor check asks Redis inside the message writer's transaction: it must not hang it.
+VISITOR_CHECK_TIMEOUT_S = 0.5
 
 
 class Presence(Protocol):
@@ -35,11 +42,15 @@ class Presence(Protocol):
     def connected(self, tenant_id: int, account_id: int) -> None: ...
     def disconnected(self, tenant_id: int, account_id: int) -> None: ...
     async def anywhere(self, account_id: int) -> bool: ...
+    def visitor_connected(self, contact_id: int) -> None: ...
+    def visitor_disconnected(self, contact_id: int) -> None: ...
+    async def visitors_online(self, contact_ids: Collection[int]) -> set[int]: ...
 
 
 class MemoryPresence:
     def __init__(self, on_gone: OnGone, grace_of: GraceOf) -> None:
         self._local: dict[int, int] = {}
+        self._visitors: dict[int, int] = {}  # contact id → sockets on this node
         self._on_gone = on_gone
         self._grace_of = grace_of
         self._checks: set[asyncio.Task[None]] = set()
@@ -87,6 +98,33 @@ class MemoryPresence:
     def _withdraw(self, account_id: int) -> None:
         """Tell other nodes this one holds no socket of the account (none here)."""
 
+    def visitor_connected(self, contact_id: int) -> None:
+        if self._stopped:
+            return
+        count = self._visitors.get(contact_id, 0)
+        self._visitors[contact_id] = count + 1
+        if count == 0:
+            self._announce_visitor(contact_id)
+
+    def visitor_disconnected(self, contact_id: int) -> None:
+        if self._stopped:
+            return
+        left = self._visitors.get(contact_id, 0) - 1
+        if left > 0:
+            self._visitors[contact_id] = left
+            return
+        self._visitors.pop(contact_id, None)
+        self._withdraw_visitor(contact_id)
+
+    async def visitors_online(self, contact_ids: Collection[int]) -> set[int]:
+        return {c for c in contact_ids if c in self._visitors}
+
+    def _announce_visitor(self, contact_id: int) -> None:
+        """Tell other nodes (none here)."""
+
+    def _withdraw_visitor(self, contact_id: int) -> None:
+        """Tell other nodes (none here)."""
+
     async def _check(self, tenant_id: int, account_id: int) -> None:
         try:
             await asyncio.sleep(await self._grace_of(tenant_id))
@@ -110,6 +148,9 @@ class RedisPresence(MemoryPresence):
     def _key(self, account_id: int) -> str:
         return f"{self._prefix}:presence:{account_id}"
 
+    def _visitor_key(self, contact_id: int) -> str:
+        return f"{self._prefix}:presence:contact:{contact_id}"
+
     async def start(self) -> None:
         self._refresher = asyncio.create_task(self._refresh(), name="presence-refresh")
 
@@ -122,9 +163,11 @@ class RedisPresence(MemoryPresence):
         for task in list(self._pending):
             with contextlib.suppress(Exception):
                 await task
-        for account_id in list(self._local):
+        keys = [self._key(a) for a in self._local]
+        keys += [self._visitor_key(c) for c in self._visitors]
+        for key in keys:
             with contextlib.suppress(Exception):
-                await self._client.zrem(self._key(account_id), self._node)
+                await self._client.zrem(key, self._node)
         await self._client.aclose()
 
     def _spawn(self, coro: Awaitable[object]) -> None:
@@ -145,6 +188,30 @@ class RedisPresence(MemoryPresence):
     def _withdraw(self, account_id: int) -> None:
         self._spawn(self._client.zrem(self._key(account_id), self._node))
 
+    def _announce_visitor(self, contact_id: int) -> None:
+        expiry = time.time() + 3 * REFRESH_S
+        self._spawn(self._client.zadd(self._visitor_key(contact_id), {self._node: expiry}))
+
+    def _withdraw_visitor(self, contact_id: int) -> None:
+        self._spawn(self._client.zrem(self._visitor_key(contact_id), self._node))
+
+    async def visitors_online(self, contact_ids: Collection[int]) -> set[int]:
+        online = await super().visitors_online(contact_ids)
+        elsewhere = [c for c in contact_ids if c not in online]
+        if not elsewhere:
+            return online
+        now = time.time()
+        try:
+            async with self._client.pipeline(transaction=False) as pipe:
+                for contact_id in elsewhere:
+                    pipe.zcount(self._visitor_key(contact_id), now, "+inf")
+                counts = await asyncio.wait_for(pipe.execute(), VISITOR_CHECK_TIMEOUT_S)
+        except Exception:
+            # Unknown counts as away: a notification too many beats a message unannounced.
+            log.warning("visitor presence check failed", exc_info=True)
+            return online
+        return online | {c for c, n in zip(elsewhere, counts, strict=True) if n}
+
     async def anywhere(self, account_id: int) -> bool:
         if self.here(account_id):
             return True
@@ -158,9 +225,11 @@ class RedisPresence(MemoryPresence):
             expiry = time.time() + 3 * REFRESH_S
             try:
                 async with self._client.pipeline(transaction=False) as pipe:
-                    for account_id in self._local:
-                        pipe.zadd(self._key(account_id), {self._node: expiry})
-                        pipe.expire(self._key(account_id), int(4 * REFRESH_S))
+                    keys = [self._key(a) for a in self._local]
+                    keys += [self._visitor_key(c) for c in self._visitors]
+                    for key in keys:
+                        pipe.zadd(key, {self._node: expiry})
+                        pipe.expire(key, int(4 * REFRESH_S))
                     await pipe.execute()
             except Exception:
                 log.warning("presence refresh failed", exc_info=True)

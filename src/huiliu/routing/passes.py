@@ -29,6 +29,7 @@ from huiliu.routing import engine
 from huiliu.routing.hours import WorkingHours
 from huiliu.routing.models import Group, GroupMember
 from huiliu.tenants.models import Tenant
+from huiliu.webhooks import triggers
 
 accounts = cast(Table, Account.__table__)
 conversations = cast(Table, Conversation.__table__)
@@ -271,11 +272,23 @@ async def apply_assignments(
             .with_for_update()
         )
     }
+    # The customer is told who serves them by name.
+    names = {
+        int(r.id): str(r.name)
+        for r in await conn.execute(
+            select(accounts.c.id, accounts.c.name).where(
+                accounts.c.id.in_(sorted({a for _, a in assignments}))
+            )
+        )
+    }
     new_messages: list[dict[str, Any]] = []
     changes: list[dict[str, Any]] = []
     for cid, agent_id in assignments:
         row = rows[cid]
         seq = row.last_seq + 1
+        content: dict[str, Any] = {"type": "event", "event": "assigned", "account_id": agent_id}
+        if names.get(agent_id):
+            content["account_name"] = names[agent_id][:200]
         new_messages.append(
             {
                 "tenant_id": tenant_id,
@@ -285,7 +298,7 @@ async def apply_assignments(
                 "sender_id": None,
                 "client_msg_id": None,
                 "content_type": "event",
-                "content": {"type": "event", "event": "assigned", "account_id": agent_id},
+                "content": content,
                 "created_at": now,
             }
         )
@@ -294,6 +307,11 @@ async def apply_assignments(
         insert(messages).returning(messages.c.id, sort_by_parameter_order=True), new_messages
     )
     message_ids = [r.id for r in inserted]
+    await triggers.on_messages(
+        conn,
+        list(zip(new_messages, message_ids, strict=True)),
+        contact_of=lambda cid: rows[cid].contact_id,
+    )
     await conn.execute(
         update(conversations)
         .where(conversations.c.id == bindparam("b_id"))

@@ -26,6 +26,8 @@ class Tenant(Base):
     routing: Mapped[dict[str, Any]] = mapped_column(Json, default=dict, server_default="{}")
     # bot.settings.BotSettings as JSON.
     bot: Mapped[dict[str, Any]] = mapped_column(Json, default=dict, server_default="{}")
+    # channels.web.settings.WidgetSettings as JSON: the web widget's appearance.
+    widget: Mapped[dict[str, Any]] = mapped_column(Json, default=dict, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -5,12 +5,18 @@ import { join } from "node:path";
 
 import { describe, expect, it } from "vitest";
 
-import { adminMessages as en } from "@/i18n/admin.en";
-import { adminMessages as zh } from "@/i18n/admin.zh-CN";
+import { adminMessages as enAdmin } from "@/i18n/admin.en";
+import { adminMessages as zhAdmin } from "@/i18n/admin.zh-CN";
+import { webhooksMessages as enWebhooks } from "@/i18n/webhooks.en";
+import { webhooksMessages as zhWebhooks } from "@/i18n/webhooks.zh-CN";
 
 import { testI18n } from "./test-helpers";
 
 type Tree = { [key: string]: string | Tree };
+
+// As the app merges them (i18n/zh-CN.ts, en.ts).
+const en = { admin: { ...enAdmin.admin, webhooks: enWebhooks } };
+const zh = { admin: { ...zhAdmin.admin, webhooks: zhWebhooks } };
 
 function leaves(tree: Tree, prefix = ""): string[] {
   return Object.entries(tree).flatMap(([k, v]) => (typeof v === "string" ? [`${prefix}${k}`] : leaves(v, `${prefix}${k}.`)));

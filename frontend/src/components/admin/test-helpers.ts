@@ -5,8 +5,14 @@ import ElementPlus from "element-plus";
 import type { Component, DefineComponent } from "vue";
 import { createI18n } from "vue-i18n";
 
-import { adminMessages as en } from "@/i18n/admin.en";
-import { adminMessages as zh } from "@/i18n/admin.zh-CN";
+import { adminMessages as enAdmin } from "@/i18n/admin.en";
+import { adminMessages as zhAdmin } from "@/i18n/admin.zh-CN";
+import { webhooksMessages as enWebhooks } from "@/i18n/webhooks.en";
+import { webhooksMessages as zhWebhooks } from "@/i18n/webhooks.zh-CN";
+
+// As the app merges them (i18n/zh-CN.ts, en.ts).
+const en = { admin: { ...enAdmin.admin, webhooks: enWebhooks } };
+const zh = { admin: { ...zhAdmin.admin, webhooks: zhWebhooks } };
 
 export function testI18n(locale: "en" | "zh-CN" = "en") {
   return createI18n({ legacy: false, locale, fallbackLocale: "en", messages: { en, "zh-CN": zh } });

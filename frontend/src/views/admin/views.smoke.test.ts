@@ -45,6 +45,8 @@ const ROUTES: Record<string, unknown> = {
   "GET /kb/categories": [{ id: 1, name: "售后", entries: 1 }],
   "GET /kb/unanswered": [{ items: [{ id: 10, text: "能开发票吗", reason: "unknown", entry_id: null, conversation_id: 5, created_at: NOW }, { id: 11, text: "开发票", reason: "suggested", entry_id: null, conversation_id: 6, created_at: NOW }], count: 2, nearest_entry_id: 3 }],
   "GET /quick-replies": [{ id: 1, shortcut: "hi", title: "问候", text: "您好！", category: "通用", created_at: NOW, updated_at: NOW }],
+  "GET /tenant/widget": { color: "#ff6600", logo_url: null, title: "小汇客服", language: "zh-CN", position: "left", greeting: null, identity_required: false },
+  "GET /widget/config": { title: "小汇客服", color: "#ff6600", logo_url: null, language: "zh-CN", position: "left", greeting: null, identity_required: false, bot: { name: "小汇", greeting: { type: "text", text: "您好，我是小汇" }, menu: { type: "menu", text: "常见问题", buttons: [{ id: "menu:a", label: "退款" }] } } },
   "GET /tenant/api-keys": [{ id: 1, name: "ERP", prefix: "hk_ab12", created_at: NOW, revoked_at: null }],
 };
 
@@ -92,7 +94,7 @@ const vueWarnings = () => warnings.filter((w) => w.includes("[Vue warn]") || w.i
 describe("admin views", () => {
   it("layout: links to every section", async () => {
     const w = await show(AdminLayout);
-    expect(w.findAll("[data-test^=admin-nav-]")).toHaveLength(9);
+    expect(w.findAll("[data-test^=admin-nav-]")).toHaveLength(10);
     expect(w.find("[data-test=admin-nav-kb]").attributes("href")).toBe("/admin/kb");
     expect(vueWarnings()).toEqual([]);
   });
@@ -126,6 +128,10 @@ describe("admin views", () => {
     );
     expect(w.find("[data-test=channels-python]").exists()).toBe(true);
     expect(w.findAll("[data-test=channel-coming] li")).toHaveLength(5);
+    // The widget's appearance with its preview: the bot's greeting and menu, the title.
+    expect(w.find("[data-test=preview-title]").text()).toBe("小汇客服");
+    expect(w.find("[data-test=preview-greeting]").text()).toBe("您好，我是小汇");
+    expect(w.find("[data-test=appearance-preview]").classes()).toContain("left");
     w.unmount();
     w = await show(QuickRepliesView);
     expect(w.find("[data-test=qr-shortcut]").text()).toBe("/hi");

@@ -37,3 +37,25 @@ class WidgetSessionOut(BaseModel):
     visitor_id: str | None = Field(description="Keep it (e.g. in localStorage) for the next visit.")
     verified: bool
     expires_in: int
+
+
+class WidgetBotOut(BaseModel):
+    """What the bot says the instant a conversation opens, for the widget to show at once
+    (the same contents the bot then stores: the widget shows them once)."""
+
+    name: str
+    greeting: dict[str, Any] = Field(description="a text content: the greeting")
+    menu: dict[str, Any] | None = Field(description="a menu content: the navigation menu")
+
+
+class WidgetConfigOut(BaseModel):
+    """A tenant's widget as any page may read it (``GET /widget/config``)."""
+
+    title: str | None
+    color: str
+    logo_url: str | None
+    language: str
+    position: str
+    greeting: str | None = Field(description="the welcome line while the bot is off")
+    identity_required: bool
+    bot: WidgetBotOut | None = Field(description="set while the bot is on")

@@ -1,0 +1,86 @@
+"""What the outbox runs: a handler per job kind. The outbox itself knows no kind; the
+process that runs workers assembles the registry (``huiliu.runtime.outbox_handlers``)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+import httpx
+
+from huiliu.config import Settings
+from huiliu.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A claimed outbox row. ``id`` is the idempotency key: a job runs at least once, and
+    every run of it carries the same id (webhooks send it as ``X-Huiliu-Delivery``)."""
+
+    id: int
+    tenant_id: int
+    kind: str
+    payload: dict[str, Any]
+    attempt: int  # 1 on the first run
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How a run ended: ``done``; ``retry`` later (with back-off, until the attempts run
+    out); ``failed`` for good (retrying cannot help)."""
+
+    status: Literal["done", "retry", "failed"]
+    error: str | None = None
+    result: dict[str, Any] | None = None
+    retry_after_s: float | None = None  # the receiver's own wish (Retry-After), if any
+
+    @classmethod
+    def done(cls, result: dict[str, Any] | None = None) -> Outcome:
+        return cls("done", result=result)
+
+    @classmethod
+    def retry(
+        cls,
+        error: str,
+        result: dict[str, Any] | None = None,
+        *,
+        retry_after_s: float | None = None,
+    ) -> Outcome:
+        return cls("retry", error=error, result=result, retry_after_s=retry_after_s)
+
+    @classmethod
+    def failed(cls, error: str, result: dict[str, Any] | None = None) -> Outcome:
+        return cls("failed", error=error, result=result)
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a handler may use: the database (read what the payload's ids point at), one
+    HTTP client shared by the worker, the settings."""
+
+    db: Database
+    http: httpx.AsyncClient
+    settings: Settings
+
+
+Handler = Callable[[Context, Job], Awaitable[Outcome]]
+
+
+class Registry:
+    def __init__(self) -> None:
+        self._handlers: dict[str, Handler] = {}
+
+    def register(self, kind: str, handler: Handler) -> None:
+        if kind in self._handlers:
+            raise ValueError(f"outbox kind {kind!r} has a handler already")
+        self._handlers[kind] = handler
+
+    def get(self, kind: str) -> Handler | None:
+        return self._handlers.get(kind)
+
+    @property
+    def kinds(self) -> list[str]:
+        return sorted(self._handlers)
