@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from huiliu.accounts.models import Role
 from huiliu.auth.principal import Principal
+from huiliu.conversations.schemas import MessageOut
 
 
 def can_see(
@@ -51,3 +52,17 @@ def write_denied_reason(principal: Principal, *, assignee_id: int | None) -> str
     if assignee_id is None:
         return "claim the conversation before replying"
     return "the conversation is assigned to another agent"
+
+
+# What agents write for each other inside system events: the transfer's note for the agent
+# who takes over, the bot's handoff summary. Agents see them; customers never do.
+INTERNAL_EVENT_FIELDS = ("note", "summary")
+
+
+def customer_view(message: MessageOut) -> MessageOut:
+    """The message as its customer may see it: the same object when nothing is internal."""
+    content = message.content
+    if content.get("type") != "event" or not any(k in content for k in INTERNAL_EVENT_FIELDS):
+        return message
+    visible = {k: v for k, v in content.items() if k not in INTERNAL_EVENT_FIELDS}
+    return message.model_copy(update={"content": visible})

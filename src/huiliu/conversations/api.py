@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from huiliu.auth.deps import AgentDep, PrincipalDep, RuntimeDep
 from huiliu.auth.principal import Principal
 from huiliu.contacts import service as contacts_service
-from huiliu.conversations import actions, service
+from huiliu.conversations import access, actions, service
 from huiliu.conversations.content import check_content
 from huiliu.conversations.models import ConversationStatus
 from huiliu.conversations.schemas import (
@@ -108,7 +108,10 @@ async def list_messages(
             has_more = len(rows) > limit
             rows = rows[:limit]
     return MessagePage(
-        messages=[message_out(r) for r in rows],
+        messages=[
+            access.customer_view(message_out(r)) if principal.is_visitor else message_out(r)
+            for r in rows
+        ],
         last_seq=conversation.last_seq,
         has_more=has_more,
     )

@@ -22,6 +22,7 @@ from starlette.websockets import WebSocket
 
 from huiliu import metrics
 from huiliu.auth.principal import Principal
+from huiliu.conversations import access
 from huiliu.conversations.schemas import MessageOut
 from huiliu.errors import AppError
 from huiliu.realtime.frames import CLOSE_SLOW_CONSUMER, ErrorFrame, ResumedFrame
@@ -49,6 +50,14 @@ class State(enum.Enum):
 class LiveMessage:
     message: MessageOut
     data: str  # the message.new frame, serialized once for every socket
+    # The frame for the customer's sockets when theirs differs (an event with internal fields).
+    customer_data: str | None = None
+
+    @classmethod
+    def of(cls, message: MessageOut) -> LiveMessage:
+        shown = access.customer_view(message)
+        customer = None if shown is message else message_new_frame(shown)
+        return cls(message, message_new_frame(message), customer)
 
 
 @dataclass(slots=True, frozen=True)
@@ -182,7 +191,10 @@ class Connection:
                 await self._send_backlog(cid, last, upto=message.seq - 1)
                 if message.seq <= self.delivered[cid]:
                     return
-        await self.websocket.send_text(live.data)
+        shown = live.data
+        if live.customer_data is not None and self.principal.is_visitor:
+            shown = live.customer_data
+        await self.websocket.send_text(shown)
         self.delivered[cid] = message.seq
 
     async def _send_backlog(self, cid: int, after: int, *, upto: int | None = None) -> None:
@@ -192,7 +204,8 @@ class Connection:
             for message in page:
                 if upto is not None and message.seq > upto:
                     return
-                await self.websocket.send_text(message_new_frame(message))
+                shown = access.customer_view(message) if self.principal.is_visitor else message
+                await self.websocket.send_text(message_new_frame(shown))
                 self.delivered[cid] = after = message.seq
             if len(page) < RESUME_PAGE:
                 return

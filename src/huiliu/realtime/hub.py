@@ -24,7 +24,7 @@ from huiliu.bus.events import (
 )
 from huiliu.conversations import access
 from huiliu.conversations.models import SenderType
-from huiliu.realtime.connection import Connection, LiveMessage, message_new_frame
+from huiliu.realtime.connection import Connection, LiveMessage
 from huiliu.realtime.frames import (
     CLOSE_GOING_AWAY,
     CLOSE_IDLE,
@@ -138,7 +138,7 @@ class Hub:
             for conn in self._accounts_who_see(event):
                 conn.push(data)
         elif isinstance(event, MessageCreated):
-            live = LiveMessage(event.message, message_new_frame(event.message))
+            live = LiveMessage.of(event.message)
             for conn in self._audience(event):
                 conn.push(live)
         elif isinstance(event, TypingChanged):
