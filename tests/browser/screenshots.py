@@ -3,7 +3,8 @@
     .venv/bin/python -m tests.browser.screenshots [OUT_DIR]      # make screenshots
 
 A demo server, a few customers talking to the bot and to an agent, then the workbench, the
-live monitor and the admin console, in Chinese (the default) at 1440×900.
+live monitor and the admin console, in Chinese (the default) at 1440×900, and the widget on
+the demo shop on a desktop and a phone.
 """
 
 from __future__ import annotations
@@ -70,6 +71,21 @@ def main(out: Path) -> None:
                 supervisor.get_by_role("tab", name="导航菜单").click()
             supervisor.wait_for_timeout(800)
             supervisor.screenshot(path=out / f"{name}.png")
+        for viewport, name in [
+            ({"width": 1280, "height": 800}, "widget"),
+            ({"width": 390, "height": 800}, "widget-phone"),
+        ]:
+            shop = browser.new_context(
+                base_url=server.base_url,
+                viewport=viewport,
+                locale="zh-CN",
+                is_mobile=name.endswith("phone"),
+            ).new_page()
+            shop.goto("/demo")
+            shop.wait_for_function("window.Huiliu && typeof window.Huiliu.open === 'function'")
+            shop.evaluate("window.Huiliu.open()")
+            shop.wait_for_timeout(1200)
+            shop.screenshot(path=out / f"{name}.png")
         for customer in customers:
             customer.close()
         browser.close()
