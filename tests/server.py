@@ -3,19 +3,24 @@ separate process."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 import uvicorn
 
 from huiliu.app import create_app
 from huiliu.config import Settings
+
+T = TypeVar("T")
 
 
 class ThreadServer:
@@ -25,8 +30,9 @@ class ThreadServer:
         self.port = port
         self.base_url = f"http://127.0.0.1:{port}"
         self.ws_url = f"ws://127.0.0.1:{port}"
+        self.app = create_app(settings)
         config = uvicorn.Config(
-            create_app(settings),
+            self.app,
             host="127.0.0.1",
             port=port,
             ws="websockets-sansio",
@@ -36,7 +42,26 @@ class ThreadServer:
             lifespan="on",
         )
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        async def serve() -> None:
+            self._loop = asyncio.get_running_loop()
+            await self._server.serve()
+
+        asyncio.run(serve())
+
+    @property
+    def runtime(self) -> Any:
+        """The server's Runtime, for a test that drives an action no route exposes (through
+        ``call``: its database and writer belong to the server's event loop)."""
+        return self.app.state.runtime
+
+    async def call(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run ``coro`` on the server's event loop; await its result from the test's."""
+        assert self._loop is not None, "the server is not running"
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self._loop))
 
     def start(self) -> None:
         self._thread.start()

@@ -17,6 +17,8 @@ from sqlalchemy import text
 from huiliu import __version__, logs, webapp
 from huiliu.accounts.api import router as accounts_router
 from huiliu.bot.api import router as bot_router
+from huiliu.channels.api import router as channels_router
+from huiliu.channels.api_channel.api import router as api_channel_router
 from huiliu.channels.web.api import router as widget_router
 from huiliu.config import Settings, get_settings
 from huiliu.contacts.api import router as contacts_router
@@ -67,6 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         files_router,
         kb_router,
         bot_router,
+        channels_router,
+        api_channel_router,
         demo_shop_router,
         demo_site_router,
         gateway_router,

@@ -73,6 +73,7 @@ def worker(
     import signal
     import time
 
+    from huiliu.bus import create_bus
     from huiliu.db import Database
     from huiliu.outbox import service as outbox_service
     from huiliu.outbox.worker import Worker, WorkerStats
@@ -95,7 +96,15 @@ def worker(
         db = Database(
             settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous
         )
-        outbox = Worker(db, outbox_handlers(), settings)
+        # With Redis, what the worker learns (a delivery's outcome) reaches the agents.
+        bus = (
+            create_bus(settings.redis_url, channel=settings.redis_channel)
+            if settings.redis_url
+            else None
+        )
+        if bus is not None:
+            await bus.start()
+        outbox = Worker(db, outbox_handlers(), settings, bus)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, outbox.request_stop)
@@ -124,6 +133,8 @@ def worker(
             with contextlib.suppress(asyncio.CancelledError):
                 await reporter
             line("stopped; in all", outbox.stats, WorkerStats(), None)
+            if bus is not None:
+                await bus.stop()
             await db.dispose()
 
     asyncio.run(run())

@@ -77,6 +77,12 @@ class Settings(BaseSettings):
         "or NORMAL (survives a process crash, faster).",
     )
     log_level: str = Field(default="info", description="Log level of the server.")
+    outbound_allow: str = Field(
+        default="127.0.0.0/8,::1/128",
+        description="Private, loopback or link-local networks Huiliu's outbound calls "
+        "(webhooks, merchant API, channel APIs) may still reach, comma-separated CIDRs; "
+        "empty: none.",
+    )
     frontend_dir: Path = Field(
         default=Path(__file__).resolve().parents[2] / "frontend" / "dist",
         description="The built workbench and admin console (npm run build in frontend/).",
@@ -128,6 +134,17 @@ class Settings(BaseSettings):
         value = value.upper()
         if value not in {"FULL", "NORMAL", "EXTRA"}:
             raise ValueError("must be FULL, NORMAL or EXTRA")
+        return value
+
+    @field_validator("outbound_allow")
+    @classmethod
+    def _check_outbound_allow(cls, value: str) -> str:
+        from huiliu.integrations.egress import parse_allow
+
+        try:
+            parse_allow(value)
+        except ValueError as exc:
+            raise ValueError(f"not a list of networks: {exc}") from None
         return value
 
     @field_validator("secret_key")

@@ -10,6 +10,9 @@ from huiliu.auth.principal import Principal
 from huiliu.bot.actions import Bot
 from huiliu.bot.knowledge import Knowledge
 from huiliu.bus import Bus, create_bus
+from huiliu.channels import installed as _installed_channels  # noqa: F401  (registers the adapters)
+from huiliu.channels import outbound as channels_outbound
+from huiliu.channels.triggers import KIND as CHANNEL_KIND
 from huiliu.config import Settings
 from huiliu.conversations import service as conversations_service
 from huiliu.conversations.schemas import MessageOut
@@ -33,6 +36,7 @@ def outbox_handlers() -> Registry:
     know how to run."""
     registry = Registry()
     registry.register(WEBHOOK_KIND, webhooks_delivery.deliver)
+    registry.register(CHANNEL_KIND, channels_outbound.deliver)
     return registry
 
 
@@ -97,7 +101,9 @@ class Runtime:
             router=router,
             presence=presence,
             bot=bot,
-            worker=Worker(db, outbox_handlers(), settings) if settings.worker_in_process else None,
+            worker=(
+                Worker(db, outbox_handlers(), settings, bus) if settings.worker_in_process else None
+            ),
         )
         return runtime
 

@@ -119,6 +119,16 @@ class AccountChanged(BaseModel):
     active: bool
 
 
+class DeliveryUpdated(_Event):
+    """A message went out on the conversation's channel (WeChat, e-mail, SMS …) or could not:
+    agents see the outcome under the message."""
+
+    type: Literal["delivery.updated"] = "delivery.updated"
+    message_id: int
+    status: Literal["sent", "failed"]
+    error: str | None = None
+
+
 Event = Annotated[
     MessageCreated
     | TypingChanged
@@ -128,7 +138,8 @@ Event = Annotated[
     | QueuePositionChanged
     | QueueStats
     | AccountChanged
-    | SuggestionsReady,
+    | SuggestionsReady
+    | DeliveryUpdated,
     Field(discriminator="type"),
 ]
 event_adapter: TypeAdapter[Event] = TypeAdapter(Event)

@@ -4,6 +4,7 @@ in the merchant's own system."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -101,6 +102,59 @@ async def get_or_create_by_identity(
         contact.attributes = {**contact.attributes, **profile["attributes"]}
     if verified:
         contact.verified = True
+    return contact
+
+
+async def resolve_channel_identity(
+    session: AsyncSession,
+    *,
+    tenant_id: int,
+    channel: str,
+    external_id: str,
+    merge_keys: Sequence[tuple[str, str]] = (),
+    profile: dict[str, Any] | None = None,
+) -> Contact:
+    """The one contact behind a customer who writes on a channel: the one known there as
+    ``external_id``; else the one another identity the channel vouches for points at (a
+    verified phone or e-mail, a WeChat unionid, the merchant's user id — ``merge_keys``), now
+    known on this channel too; else a new contact. The merge keys become identities of the
+    contact, so the next channel that vouches for one of them finds the same person."""
+    contact = await get_by_identity(
+        session, tenant_id=tenant_id, channel=channel, external_id=external_id
+    )
+    if contact is None:
+        for key_channel, key in merge_keys:
+            contact = await get_by_identity(
+                session, tenant_id=tenant_id, channel=key_channel, external_id=key
+            )
+            if contact is not None:
+                break
+    if contact is None:
+        contact = await get_or_create_by_identity(
+            session, tenant_id=tenant_id, channel=channel, external_id=external_id, profile=profile
+        )
+    else:
+        given = {f: (profile or {}).get(f) for f in ("name", "email", "phone")}
+        await fill_empty(session, tenant_id=tenant_id, contact_id=contact.id, given=given)
+    identities = await list_identities(session, tenant_id=tenant_id, contact_id=contact.id)
+    known = {(i.channel, i.external_id) for i in identities}
+    for key_channel, key in [(channel, external_id), *merge_keys]:
+        if (key_channel, key) in known:
+            continue
+        try:
+            async with session.begin_nested():
+                session.add(
+                    ContactIdentity(
+                        tenant_id=tenant_id,
+                        contact_id=contact.id,
+                        channel=key_channel,
+                        external_id=key,
+                    )
+                )
+        except IntegrityError:
+            # The key belongs to someone else already (two contacts claimed one phone): keep
+            # it theirs; this channel identity still reaches this contact.
+            continue
     return contact
 
 

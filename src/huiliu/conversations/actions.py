@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from huiliu.auth.principal import Principal
 from huiliu.bus import Bus
 from huiliu.bus.events import ConversationUpdated, Event, MessageCreated, NoteCreated, ReadMoved
+from huiliu.channels import triggers as channel_triggers
 from huiliu.contacts import service as contacts_service
 from huiliu.conversations import access, service
 from huiliu.conversations.models import (
@@ -71,6 +72,7 @@ async def append_event(
     conversation's ``last_seq`` (with whatever else changes) in the same transaction."""
     stored = await _insert_one(conn, conv, conv.last_seq + 1, SenderType.system, content, now)
     await triggers.on_messages(conn, [stored], contact_of=lambda _cid: conv.contact_id)
+    await channel_triggers.on_messages(conn, [(*stored, conv.channel)])
     return stored
 
 
@@ -350,6 +352,7 @@ async def append_messages(
         seq += 1
         stored.append(await _insert_one(conn, conv, seq, sender_type, content, now))
     await triggers.on_messages(conn, stored, contact_of=lambda _cid: conv.contact_id, online=online)
+    await channel_triggers.on_messages(conn, [(r, i, conv.channel) for r, i in stored])
     await conn.execute(
         update(conversations)
         .where(conversations.c.id == conv.id)

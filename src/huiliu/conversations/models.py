@@ -43,6 +43,11 @@ class Conversation(Base):
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
     channel: Mapped[str] = mapped_column(String(32))
+    # The merchant's account on that channel the customer wrote to (replies go out through
+    # it); None for the widget and apps.
+    channel_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("channel_accounts.id"), default=None
+    )
     status: Mapped[ConversationStatus] = mapped_column(
         Enum(ConversationStatus, native_enum=False, length=16), default=ConversationStatus.open
     )

@@ -27,6 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from huiliu import metrics
 from huiliu.auth.principal import Principal
 from huiliu.bus.events import Event, MessageCreated
+from huiliu.channels import triggers as channel_triggers
+from huiliu.channels.base import reply_window_s
 from huiliu.contacts.models import Contact
 from huiliu.conversations import access, service
 from huiliu.conversations.models import Conversation, ConversationStatus, Message, SenderType
@@ -55,6 +57,9 @@ class SendRequest:
     conversation_id: int | None = None  # None: the visitor's open conversation, opened if none
     client_msg_id: str | None = None
     channel: str = "web"
+    # The merchant's account on ``channel`` the customer wrote to (a WeChat official
+    # account, a mailbox); a new conversation remembers it and replies go out through it.
+    channel_account_id: int | None = None
     future: asyncio.Future[Ack] = field(init=False)
 
 
@@ -63,6 +68,8 @@ class _ConvState:
     ref: ConversationRef
     tenant_id: int
     last_seq: int
+    channel: str
+    last_contact_at: datetime | None
     with_bot: bool = False
     touched: bool = False
     agent_wrote: bool = False
@@ -226,7 +233,7 @@ class MessageWriter:
                     if key not in opened:
                         try:
                             cid, created, group_id, bot = await _open_conversation(
-                                conn, p, request.channel, now
+                                conn, p, request.channel, now, request.channel_account_id
                             )
                         except AppError as exc:
                             results[i] = exc
@@ -256,6 +263,8 @@ class MessageWriter:
                         conversations.c.status,
                         conversations.c.last_seq,
                         conversations.c.with_bot,
+                        conversations.c.channel,
+                        conversations.c.last_contact_message_at,
                         top_id.label("top_message_id"),
                     )
                     .where(conversations.c.id.in_(ids))
@@ -273,6 +282,8 @@ class MessageWriter:
                     ),
                     tenant_id=row.tenant_id,
                     last_seq=row.last_seq,
+                    channel=row.channel,
+                    last_contact_at=row.last_contact_message_at,
                     with_bot=bool(row.with_bot),
                 )
                 for row in rows
@@ -357,6 +368,9 @@ class MessageWriter:
                         access.write_denied_reason(p, assignee_id=state.ref.assignee_id)
                     )
                     continue
+                if not p.is_visitor and (refusal := _outside_window(state, now)) is not None:
+                    results[i] = refusal
+                    continue
                 state.last_seq += 1
                 state.touched = True
                 state.agent_wrote = state.agent_wrote or sender_type is SenderType.agent
@@ -421,6 +435,16 @@ class MessageWriter:
                 [*opened_events, *zip(new_rows, message_ids, strict=True)],
                 contact_of=lambda cid: states[cid].ref.contact_id,
                 online=self._online,
+            )
+            # 7. Agents' replies into WeChat, e-mail, SMS … conversations go out through the
+            # outbox; for the widget and apps (no adapter) a dict lookup and nothing more.
+            await channel_triggers.on_messages(
+                conn,
+                [
+                    (row, message_id, states[row["conversation_id"]].channel)
+                    for row, message_id in zip(new_rows, message_ids, strict=True)
+                    if row["sender_type"] == SenderType.agent.value
+                ],
             )
         # Committed: build the acks and the events (from values this function made and the
         # database just accepted, so without validating them again).
@@ -502,8 +526,29 @@ def message_out(row: dict[str, Any] | Any, message_id: int | None = None) -> Mes
     )
 
 
+def _outside_window(state: _ConvState, now: datetime) -> AppError | None:
+    """An agent's reply refused because the channel allows replies only so long after the
+    customer's last message (WeChat's and Weibo's 48 hours)."""
+    window = reply_window_s(state.channel)
+    if window is None:
+        return None
+    last = state.last_contact_at
+    if last is not None and (now - last).total_seconds() <= window:
+        return None
+    hours = window / 3600
+    return Conflict(
+        f"{state.channel} accepts replies only within {hours:g} hours of the customer's last "
+        "message; wait for them to write again, or reach them on another channel",
+        code="reply_window_closed",
+    )
+
+
 async def _open_conversation(
-    conn: AsyncConnection, principal: Principal, channel: str, now: datetime
+    conn: AsyncConnection,
+    principal: Principal,
+    channel: str,
+    now: datetime,
+    channel_account_id: int | None = None,
 ) -> tuple[int, tuple[dict[str, Any], int] | None, int | None, bool]:
     """The visitor's open conversation on ``channel``, or a new one with its 'opened' event
     (returned as the stored row and its id, to be published after commit), its group, and
@@ -553,6 +598,7 @@ async def _open_conversation(
                     tenant_id=principal.tenant_id,
                     contact_id=principal.id,
                     channel=channel,
+                    channel_account_id=channel_account_id,
                     status=ConversationStatus.open.value,
                     group_id=group_id,
                     priority=priority,

@@ -2,6 +2,7 @@
 
 from huiliu.accounts.models import Account
 from huiliu.bot.models import BotSession, BotVote
+from huiliu.channels.models import ChannelAccount, ChannelEvent
 from huiliu.contacts.models import Contact, ContactIdentity, ContactTag, ContactVisit
 from huiliu.conversations.models import Conversation, ConversationNote, Message, ReadCursor
 from huiliu.db.base import Base
@@ -19,6 +20,8 @@ __all__ = [
     "Base",
     "BotSession",
     "BotVote",
+    "ChannelAccount",
+    "ChannelEvent",
     "Contact",
     "ContactIdentity",
     "ContactTag",

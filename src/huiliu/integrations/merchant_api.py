@@ -29,6 +29,9 @@ import httpx
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from huiliu.config import get_settings
+from huiliu.integrations.egress import guarded_client
+
 log = logging.getLogger(__name__)
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -100,7 +103,8 @@ async def call(
         }
     )
     own = client is None
-    http = client or httpx.AsyncClient()
+    # The process's settings (from the environment): the flows that call this hold none.
+    http = client or guarded_client(get_settings().outbound_allow)
     try:
         for attempt in range(api.retries + 1):
             timestamp = str(int(time.time()))

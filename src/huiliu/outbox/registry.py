@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 import httpx
 
+from huiliu.bus import Bus
 from huiliu.config import Settings
 from huiliu.db import Database
 
@@ -64,6 +65,8 @@ class Context:
     db: Database
     http: httpx.AsyncClient
     settings: Settings
+    # Tells the agents what happened (a delivery's outcome); None where no bus reaches them.
+    bus: Bus | None = None
 
 
 Handler = Callable[[Context, Job], Awaitable[Outcome]]

@@ -23,9 +23,11 @@ from datetime import timedelta
 import httpx
 
 from huiliu import __version__, metrics
+from huiliu.bus import Bus
 from huiliu.config import Settings
 from huiliu.db import Database
 from huiliu.db.base import utcnow
+from huiliu.integrations.egress import guarded_client
 from huiliu.outbox import service
 from huiliu.outbox.models import OutboxStatus
 from huiliu.outbox.registry import Context, Job, Outcome, Registry
@@ -59,8 +61,11 @@ def backoff_s(
 
 
 class Worker:
-    def __init__(self, db: Database, registry: Registry, settings: Settings) -> None:
+    def __init__(
+        self, db: Database, registry: Registry, settings: Settings, bus: Bus | None = None
+    ) -> None:
         self._db = db
+        self._bus = bus
         self._registry = registry
         self._settings = settings
         self._stopping = asyncio.Event()
@@ -95,12 +100,13 @@ class Worker:
         """Drain until ``request_stop``: batch after batch while jobs are due, a poll
         interval's sleep when none is."""
         settings = self._settings
-        async with httpx.AsyncClient(
+        async with guarded_client(
+            settings.outbound_allow,
             follow_redirects=False,  # a receiver's redirect is its answer, not an order
             headers={"user-agent": f"Huiliu/{__version__}"},
             limits=httpx.Limits(max_connections=max(10, settings.outbox_batch_size)),
         ) as http:
-            ctx = Context(self._db, http, settings)
+            ctx = Context(self._db, http, settings, self._bus)
             next_tidy = 0.0
             while not self._stopping.is_set():
                 claimed = 0

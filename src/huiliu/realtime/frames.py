@@ -113,6 +113,19 @@ class NoteNewFrame(_ServerFrame):
     note: NoteOut
 
 
+class DeliveryUpdatedFrame(_ServerFrame):
+    """To the accounts that see the conversation: whether an agent's or the bot's message
+    went out on the conversation's channel (WeChat, e-mail, SMS …), with the channel's
+    refusal when it did not. Widget and app conversations have none (their customers read
+    over the socket)."""
+
+    type: Literal["delivery.updated"] = "delivery.updated"
+    conversation_id: int
+    message_id: int
+    status: Literal["sent", "failed"]
+    error: str | None = None
+
+
 class QueuePositionFrame(_ServerFrame):
     """To a waiting customer: their place in the queue and the expected wait (null while no
     agent of the group is online)."""
@@ -172,6 +185,7 @@ SERVER_FRAMES: tuple[type[BaseModel], ...] = (
     ReadServerFrame,
     ConversationUpdatedFrame,
     NoteNewFrame,
+    DeliveryUpdatedFrame,
     QueuePositionFrame,
     QueueStatsFrame,
     SuggestionsFrame,

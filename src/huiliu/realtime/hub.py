@@ -13,6 +13,7 @@ from huiliu.accounts.models import Role
 from huiliu.bus.events import (
     AccountChanged,
     ConversationUpdated,
+    DeliveryUpdated,
     Event,
     MessageCreated,
     NoteCreated,
@@ -30,6 +31,7 @@ from huiliu.realtime.frames import (
     CLOSE_IDLE,
     CLOSE_INVALID_TOKEN,
     ConversationUpdatedFrame,
+    DeliveryUpdatedFrame,
     NoteNewFrame,
     QueuePositionFrame,
     QueueStatsFrame,
@@ -132,6 +134,15 @@ class Hub:
                 conn.push(data)
         elif isinstance(event, AccountChanged):
             self._account_changed(event)
+        elif isinstance(event, DeliveryUpdated):
+            data = DeliveryUpdatedFrame(
+                conversation_id=event.conversation.id,
+                message_id=event.message_id,
+                status=event.status,
+                error=event.error,
+            ).model_dump_json()
+            for conn in self._accounts_who_see(event):
+                conn.push(data)
         elif isinstance(event, NoteCreated):
             # Accounts only, by construction: a note never reaches a customer's socket.
             data = NoteNewFrame(note=event.note).model_dump_json()

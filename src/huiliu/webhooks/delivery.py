@@ -22,6 +22,7 @@ from huiliu.contacts import service as contacts_service
 from huiliu.conversations import service as conversations_service
 from huiliu.conversations.writer import message_out
 from huiliu.errors import NotFound
+from huiliu.integrations.egress import EgressBlocked
 from huiliu.integrations.merchant_api import signature
 from huiliu.outbox.registry import Context, Job, Outcome
 from huiliu.webhooks import service
@@ -171,6 +172,8 @@ async def deliver(ctx: Context, job: Job) -> Outcome:
                     refusal += chunk
                     if len(refusal) >= ERROR_BODY_BYTES:
                         break
+    except EgressBlocked as exc:
+        return Outcome.failed(str(exc), {"duration_ms": took()})
     except httpx.TimeoutException:
         return Outcome.retry(f"no answer within {timeout:g} s", {"duration_ms": took()})
     except httpx.HTTPError as exc:

@@ -1,0 +1,111 @@
+"""Inbound: what an adapter's route hands over becomes a message in the one pipeline.
+
+``receive`` logs the channel's event once (a retried push is recognised by the channel's
+own id), finds the one contact behind the sender (merging by the identities the channel
+vouches for), and stores the message through the message writer like any customer's
+message — so the bot, routing, agent assist and every socket see it as they see the
+widget's. A push retried before the first one was stored (a crash between the two) is
+stored then, once: the writer's ``client_msg_id`` is the event's id.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Literal
+
+from huiliu.auth.principal import Principal
+from huiliu.channels import service
+from huiliu.channels.base import Inbound
+from huiliu.channels.models import ChannelAccount, Direction, EventStatus
+from huiliu.contacts import service as contacts_service
+from huiliu.conversations.content import check_content
+from huiliu.conversations.writer import SendRequest
+from huiliu.errors import AppError
+from huiliu.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    status: Literal["stored", "duplicate", "rejected", "ignored"]
+    conversation_id: int | None = None
+    message_id: int | None = None
+    seq: int | None = None
+    error: str | None = None
+
+
+async def receive(runtime: Runtime, account: ChannelAccount, inbound: Inbound) -> Received:
+    """Store one inbound message from ``account``; safe to call again for a retried push."""
+    tenant_id = account.tenant_id
+    async with runtime.db.write() as session:
+        event = await service.record_inbound(
+            session, account=account, external_id=inbound.external_id, raw=inbound.raw
+        )
+        if event is None:
+            prior = await service.find_event(
+                session,
+                account_id=account.id,
+                direction=Direction.inbound,
+                external_id=inbound.external_id[:255],
+            )
+            assert prior is not None  # the unique key said it exists
+            if prior.status is not EventStatus.received:
+                return Received(
+                    "duplicate", prior.conversation_id, prior.message_id, error=prior.error
+                )
+            event = prior  # logged but never stored (a crash in between): store it now
+        event_id = event.id
+        sender = inbound.sender
+        contact = await contacts_service.resolve_channel_identity(
+            session,
+            tenant_id=tenant_id,
+            channel=sender.channel,
+            external_id=sender.external_id,
+            merge_keys=sender.merge_keys,
+            profile={"name": sender.name, "email": sender.email, "phone": sender.phone},
+        )
+        contact_id = contact.id
+    settings = runtime.settings
+    try:
+        content = check_content(
+            inbound.content,
+            max_text_length=settings.max_text_length,
+            max_card_bytes=settings.max_card_bytes,
+        )
+        ack = await runtime.writer.send(
+            SendRequest(
+                principal=Principal(kind="visitor", tenant_id=tenant_id, id=contact_id),
+                content=content,
+                channel=account.type,
+                channel_account_id=account.id,
+                client_msg_id=f"channel-event:{event_id}",
+            )
+        )
+    except AppError as exc:
+        log.info("channel %s account %d refused %s: %s", account.type, account.id, event_id, exc)
+        async with runtime.db.write() as session:
+            await service.finish_event(
+                session, event_id=event_id, status=EventStatus.rejected, error=exc.detail
+            )
+        return Received("rejected", error=exc.detail)
+    async with runtime.db.write() as session:
+        await service.finish_event(
+            session,
+            event_id=event_id,
+            status=EventStatus.stored,
+            message_id=ack.message_id,
+            conversation_id=ack.conversation_id,
+        )
+    return Received("stored", ack.conversation_id, ack.message_id, ack.seq)
+
+
+async def ignore(runtime: Runtime, account: ChannelAccount, external_id: str, raw: str) -> None:
+    """Log an inbound event that carries nothing to store (a channel's own notice), once."""
+    async with runtime.db.write() as session:
+        event = await service.record_inbound(
+            session, account=account, external_id=external_id, raw=raw
+        )
+        if event is not None:
+            await service.finish_event(session, event_id=event.id, status=EventStatus.ignored)
