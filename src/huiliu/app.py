@@ -18,7 +18,7 @@ from huiliu import __version__, logs, webapp
 from huiliu.accounts.api import router as accounts_router
 from huiliu.bot.api import router as bot_router
 from huiliu.channels.api import router as channels_router
-from huiliu.channels.api_channel.api import router as api_channel_router
+from huiliu.channels.routes import ROUTERS as channel_routers
 from huiliu.channels.web.api import router as widget_router
 from huiliu.config import Settings, get_settings
 from huiliu.contacts.api import router as contacts_router
@@ -70,7 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         kb_router,
         bot_router,
         channels_router,
-        api_channel_router,
+        *channel_routers,
         demo_shop_router,
         demo_site_router,
         gateway_router,

@@ -127,6 +127,23 @@ class Settings(BaseSettings):
     webhook_timeout_s: float = Field(
         default=10.0, gt=0, le=60, description="How long a webhook receiver has to answer."
     )
+    wechat_api_base: str = Field(
+        default="https://api.weixin.qq.com",
+        description="WeChat's API (access tokens, customer-service messages, media).",
+    )
+    smtp_host: str = Field(
+        default="127.0.0.1", description="Address the embedded SMTP server listens on."
+    )
+    smtp_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="Port of the embedded SMTP server that receives the e-mail channel's "
+        "mail. 0: off (mail arrives by IMAP polling only).",
+    )
+    imap_poll_s: float = Field(
+        default=60.0, ge=1, description="Seconds between two polls of the e-mail accounts' IMAP."
+    )
 
     @field_validator("sqlite_synchronous")
     @classmethod

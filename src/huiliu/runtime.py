@@ -4,7 +4,7 @@ writer, socket hub, router, presence, the bot, and (embedded) the outbox worker.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from huiliu.auth.principal import Principal
 from huiliu.bot.actions import Bot
@@ -12,6 +12,7 @@ from huiliu.bot.knowledge import Knowledge
 from huiliu.bus import Bus, create_bus
 from huiliu.channels import installed as _installed_channels  # noqa: F401  (registers the adapters)
 from huiliu.channels import outbound as channels_outbound
+from huiliu.channels.listeners import Listeners
 from huiliu.channels.triggers import KIND as CHANNEL_KIND
 from huiliu.config import Settings
 from huiliu.conversations import service as conversations_service
@@ -52,6 +53,8 @@ class Runtime:
     presence: Presence
     bot: Bot
     worker: Worker | None = None  # the outbox's, when HUILIU_WORKER_IN_PROCESS
+    # The channels' SMTP server, IMAP pollers, PBX sockets (made in start: they need self).
+    listeners: Listeners | None = field(default=None, init=False)
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
@@ -117,9 +120,13 @@ class Runtime:
         await self.presence.start()
         if self.worker is not None:
             await self.worker.start()
+        self.listeners = Listeners(self)
+        await self.listeners.start()
         self.bot.knowledge.warm()
 
     async def stop(self) -> None:
+        if self.listeners is not None:
+            await self.listeners.stop()
         if self.worker is not None:
             await self.worker.stop()
         await self.presence.stop()

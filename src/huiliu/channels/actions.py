@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from huiliu.auth.principal import Principal
 from huiliu.channels import service
@@ -22,7 +22,9 @@ from huiliu.contacts import service as contacts_service
 from huiliu.conversations.content import check_content
 from huiliu.conversations.writer import SendRequest
 from huiliu.errors import AppError
-from huiliu.runtime import Runtime
+
+if TYPE_CHECKING:  # the runtime imports the adapters, which import this
+    from huiliu.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,7 @@ async def receive(runtime: Runtime, account: ChannelAccount, inbound: Inbound) -
             inbound.content,
             max_text_length=settings.max_text_length,
             max_card_bytes=settings.max_card_bytes,
+            allow_event=inbound.trusted,
         )
         ack = await runtime.writer.send(
             SendRequest(
@@ -81,6 +84,7 @@ async def receive(runtime: Runtime, account: ChannelAccount, inbound: Inbound) -
                 channel=account.type,
                 channel_account_id=account.id,
                 client_msg_id=f"channel-event:{event_id}",
+                automated=inbound.automated,
             )
         )
     except AppError as exc:

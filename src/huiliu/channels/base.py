@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, ClassVar, Literal, Protocol
 
 import httpx
@@ -47,7 +46,12 @@ class Inbound:
     sender: Identity
     content: dict[str, Any]  # a content type of docs/protocol.md §5
     raw: str = ""  # what the channel sent, kept for support
-    received_at: datetime | None = None
+    # A machine sent it (an auto-reply, a bounce, a PBX's call record): stored, but the bot
+    # neither greets nor answers (see SendRequest.automated).
+    automated: bool = False
+    # The adapter built the content itself from trusted fields (a call record) and may use
+    # the server-only content types.
+    trusted: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,9 @@ class TextContent(_Content):
         max_length=64,
         description="the id of the menu button the customer tapped (text is its label)",
     )
+    subject: str | None = Field(
+        default=None, max_length=500, description="an e-mail's subject line"
+    )
 
 
 class RichContent(_Content):
@@ -46,6 +49,9 @@ class RichContent(_Content):
     type: Literal["rich"]
     html: Annotated[str, AfterValidator(lambda html: sanitize_html(html))] = Field(
         min_length=1, max_length=20_000
+    )
+    subject: str | None = Field(
+        default=None, max_length=500, description="an e-mail's subject line"
     )
 
 
@@ -144,6 +150,25 @@ class EventContent(_Content):
     )
 
 
+class CallContent(_Content):
+    """A phone call in the customer's history, written by the phone channel (server only):
+    when it rings (who calls, for the agent's screen pop) and when it ends or was missed."""
+
+    type: Literal["call"]
+    call_id: str = Field(min_length=1, max_length=128, description="the PBX's id of the call")
+    direction: Literal["inbound", "outbound"]
+    status: Literal["ringing", "answered", "transferred", "ended", "missed"]
+    caller: str = Field(max_length=64, description="the calling number")
+    callee: str = Field(max_length=64, description="the number called")
+    wait_s: int | None = Field(default=None, ge=0, description="ringing or queued, seconds")
+    duration_s: int | None = Field(default=None, ge=0, description="talk time, seconds")
+    ivr_keys: str | None = Field(default=None, max_length=64, description="keys pressed in the IVR")
+    recording_url: Url | None = None
+    agent_id: int | None = Field(default=None, description="the agent who took the call")
+    agent_name: str | None = Field(default=None, max_length=200)
+    queue: str | None = Field(default=None, max_length=100, description="the PBX's queue")
+
+
 AnswerPart = Annotated[
     TextContent | RichContent | ImageContent | CardContent | MenuContent,
     Field(discriminator="type"),
@@ -171,7 +196,8 @@ Content = Annotated[
     | CardContent
     | MenuContent
     | EventContent
-    | AnswerContent,
+    | AnswerContent
+    | CallContent,
     Field(discriminator="type"),
 ]
 CONTENT_TYPES = (
@@ -186,8 +212,9 @@ CONTENT_TYPES = (
     "menu",
     "event",
     "answer",
+    "call",
 )
-SERVER_ONLY = ("event", "answer")
+SERVER_ONLY = ("event", "answer", "call")
 _content_adapter: TypeAdapter[Content] = TypeAdapter(Content)
 
 
@@ -202,7 +229,7 @@ def check_content(
         content = _content_adapter.validate_python(raw)
     except ValidationError as exc:
         raise InvalidInput(_describe(exc), field="content") from None
-    if isinstance(content, EventContent | AnswerContent) and not allow_event:
+    if isinstance(content, EventContent | AnswerContent | CallContent) and not allow_event:
         raise InvalidInput(
             f"{content.type} messages are written by the server only", field="content.type"
         )

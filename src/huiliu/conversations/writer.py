@@ -60,6 +60,11 @@ class SendRequest:
     # The merchant's account on ``channel`` the customer wrote to (a WeChat official
     # account, a mailbox); a new conversation remembers it and replies go out through it.
     channel_account_id: int | None = None
+    # A machine wrote it (an out-of-office reply, a bounce, a PBX's call record): stored and
+    # routed like any customer's message, but the bot neither greets nor answers it, so two
+    # automatic responders never talk to each other; a conversation it opens goes to the
+    # queue at once.
+    automated: bool = False
     future: asyncio.Future[Ack] = field(init=False)
 
 
@@ -233,7 +238,12 @@ class MessageWriter:
                     if key not in opened:
                         try:
                             cid, created, group_id, bot = await _open_conversation(
-                                conn, p, request.channel, now, request.channel_account_id
+                                conn,
+                                p,
+                                request.channel,
+                                now,
+                                request.channel_account_id,
+                                bot_allowed=not request.automated,
                             )
                         except AppError as exc:
                             results[i] = exc
@@ -460,7 +470,7 @@ class MessageWriter:
                 )
             )
             stored.append(Stored(state.tenant_id, state.ref, state.with_bot, out))
-        for row, message_id in zip(new_rows, message_ids, strict=True):
+        for row_index, (row, message_id) in enumerate(zip(new_rows, message_ids, strict=True)):
             acks_by_row.append(
                 Ack.model_construct(
                     client_msg_id=row["client_msg_id"],
@@ -476,7 +486,8 @@ class MessageWriter:
                     tenant_id=state.tenant_id, conversation=state.ref, message=out
                 )
             )
-            if row["sender_type"] == SenderType.contact.value:
+            automated = batch[owners[row_index]].automated
+            if row["sender_type"] == SenderType.contact.value and not automated:
                 stored.append(Stored(state.tenant_id, state.ref, state.with_bot, out))
         for row_index, owner in enumerate(owners):
             results[owner] = acks_by_row[row_index]
@@ -535,9 +546,9 @@ def _outside_window(state: _ConvState, now: datetime) -> AppError | None:
     last = state.last_contact_at
     if last is not None and (now - last).total_seconds() <= window:
         return None
-    hours = window / 3600
+    span = f"{window / 3600:g} hours" if window >= 3600 else f"{window:g} seconds"
     return Conflict(
-        f"{state.channel} accepts replies only within {hours:g} hours of the customer's last "
+        f"{state.channel} accepts replies only within {span} of the customer's last "
         "message; wait for them to write again, or reach them on another channel",
         code="reply_window_closed",
     )
@@ -549,6 +560,8 @@ async def _open_conversation(
     channel: str,
     now: datetime,
     channel_account_id: int | None = None,
+    *,
+    bot_allowed: bool = True,
 ) -> tuple[int, tuple[dict[str, Any], int] | None, int | None, bool]:
     """The visitor's open conversation on ``channel``, or a new one with its 'opened' event
     (returned as the stored row and its id, to be published after commit), its group, and
@@ -583,7 +596,7 @@ async def _open_conversation(
             select(tenants.c.routing, tenants.c.bot).where(tenants.c.id == principal.tenant_id)
         )
     ).one()
-    with_bot = bool((bot or {}).get("enabled"))
+    with_bot = bot_allowed and bool((bot or {}).get("enabled"))
     attributes = await conn.scalar(
         select(contacts.c.attributes).where(contacts.c.id == principal.id)
     )
