@@ -327,3 +327,48 @@ async def test_replies_outside_the_channels_window_are_refused_with_the_reason(
     assert late.json()["code"] == "reply_window_closed"
     assert "2 seconds" in late.json()["detail"]
     assert "within" in late.json()["detail"]
+
+
+async def test_the_bot_greets_a_customer_on_a_channel_but_never_answers_a_machine(
+    http: httpx.AsyncClient, world: World, server: Any, receiver: Receiver
+) -> None:
+    from huiliu.channels import actions
+    from huiliu.channels import service as channels_service
+    from huiliu.channels.base import Identity, Inbound
+    from tests.kb_data import enable_bot
+
+    await enable_bot(http, world, name="小汇")
+    path = "bot" + secrets.token_hex(3)
+    account = await api_account(http, world, receiver, path)
+    runtime = server.runtime
+
+    async def load_account() -> Any:
+        async with runtime.db.read() as session:
+            return await channels_service.get(
+                session, tenant_id=world.tenant_id, account_id=account["id"]
+            )
+
+    stored = await server.call(load_account())
+    # An out-of-office reply (automated) first, then a person.
+    robot = Inbound("auto-1", Identity("user", "mailer"), text("我正在休假"), automated=True)
+    quiet = await server.call(actions.receive(runtime, stored, robot))
+    assert quiet.status == "stored"
+    person = await signed_post(
+        http, account, {"id": "p-1", "user": {"id": "u-7"}, "content": text("你好")}
+    )
+    assert person.status_code == 201, person.text
+    # The person's greeting goes out on the channel (the bot's messages are delivered too).
+    got = await receiver.wait(
+        lambda g: any(x.body["message"]["sender"]["type"] == "bot" for x in g), path
+    )
+    greeting = next(x.body for x in got if x.body["message"]["sender"]["type"] == "bot")
+    assert greeting["user"] == {"id": "u-7"}
+    assert "小汇" in greeting["message"]["content"]["text"]
+    # The machine got nothing: no delivery for it, and its conversation waits for a person.
+    assert all(x.body["user"] == {"id": "u-7"} for x in receiver.received(path))
+    sup = bearer(world.supervisor.token)
+    conv = (await http.get(f"/api/v1/conversations/{quiet.conversation_id}", headers=sup)).json()
+    assert conv["with_bot"] is False
+    page = await http.get(f"/api/v1/conversations/{quiet.conversation_id}/messages", headers=sup)
+    senders = [m["sender"]["type"] for m in page.json()["messages"]]
+    assert senders == ["system", "contact"]

@@ -98,6 +98,11 @@ class Settings(BaseSettings):
         description="Drain the outbox (webhooks, offline pushes) inside `huiliu serve`. "
         "Scaled-out deployments set false and run `huiliu worker` processes.",
     )
+    listeners_in_process: bool = Field(
+        default=True,
+        description="Run the channels' listeners (IMAP polling, PBX event sockets, the SMTP "
+        "server) inside this `huiliu serve`. Scaled out: true on one or two servers only.",
+    )
     outbox_batch_size: int = Field(
         default=50, ge=1, le=1000, description="Outbox jobs a worker claims and runs at once."
     )

@@ -120,8 +120,9 @@ class Runtime:
         await self.presence.start()
         if self.worker is not None:
             await self.worker.start()
-        self.listeners = Listeners(self)
-        await self.listeners.start()
+        if self.settings.listeners_in_process:
+            self.listeners = Listeners(self)
+            await self.listeners.start()
         self.bot.knowledge.warm()
 
     async def stop(self) -> None:
