@@ -181,6 +181,35 @@ async def test_a_failing_job_backs_off_and_dies_after_the_most_attempts(
     assert (worker.stats.retried, worker.stats.dead) == (2, 1)
 
 
+async def test_ordered_jobs_of_one_ref_run_one_at_a_time_in_order(
+    db: Database, world: World, ctx: Context
+) -> None:
+    settings = make_settings(
+        Backend("x", db.url, "", ""), outbox_backoff_s=0.01, outbox_backoff_max_s=0.01
+    )
+    job_kind = kind()
+    # The first of conversation 1's three replies fails once; the others wait behind it,
+    # while conversation 2's reply goes at once.
+    handler = Recorder(Outcome.retry("HTTP 503"))
+    async with db.write() as session:
+        ids = [
+            await service.enqueue(
+                session, tenant_id=world.tenant_id, kind=job_kind, payload={"n": n}, ref_id=ref
+            )
+            for n, ref in ((1, 1), (2, 1), (3, 2), (4, 1))
+        ]
+    registry = Registry()
+    registry.register(job_kind, handler, ordered=True)
+    worker = Worker(db, registry, settings)
+    assert await worker.run_once(ctx) == 2  # the heads of both lines
+    assert [r.payload["n"] for r in handler.runs] == [1, 3]
+    await asyncio.sleep(0.05)  # the retry's back-off
+    for _ in range(5):
+        await worker.run_once(ctx)
+    assert [r.payload["n"] for r in handler.runs] == [1, 3, 1, 2, 4]
+    assert {(await row(db, i)).status for i in ids} == {OutboxStatus.done}
+
+
 async def test_a_final_failure_is_not_retried(
     db: Database, world: World, settings: Settings, ctx: Context
 ) -> None:

@@ -132,6 +132,11 @@ class Settings(BaseSettings):
     webhook_timeout_s: float = Field(
         default=10.0, gt=0, le=60, description="How long a webhook receiver has to answer."
     )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Where customers and agents reach this server (https://support.shop.example): "
+        "links made without a request in hand (an e-mail's attachments) start with it.",
+    )
     wechat_api_base: str = Field(
         default="https://api.weixin.qq.com",
         description="WeChat's API (access tokens, customer-service messages, media).",

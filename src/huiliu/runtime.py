@@ -37,7 +37,8 @@ def outbox_handlers() -> Registry:
     know how to run."""
     registry = Registry()
     registry.register(WEBHOOK_KIND, webhooks_delivery.deliver)
-    registry.register(CHANNEL_KIND, channels_outbound.deliver)
+    # A conversation's replies reach the customer in the order they were written.
+    registry.register(CHANNEL_KIND, channels_outbound.deliver, ordered=True)
     return registry
 
 

@@ -52,6 +52,9 @@ tenants: Table = Tenant.__table__  # type: ignore[assignment]
 groups: Table = Group.__table__  # type: ignore[assignment]
 
 MAX_TURNS = 10
+# A text whose button id starts so is a channel's notice, not a question (a new WeChat
+# follower: "关注了公众号"): it opens the conversation, the greeting answers it.
+NOTICE_PREFIX = "notice:"
 # Agent assist runs on every customer message a person serves: the KB revision is checked at
 # most this often for it (a new entry reaches suggestions within this many seconds).
 ASSIST_REVISION_AGE_S = 2.0
@@ -239,6 +242,8 @@ class Bot:
         content = item.message.content
         text = content.get("text") if content.get("type") == "text" else None
         button = content.get("button_id") if text is not None else None
+        if button is not None and button.startswith(NOTICE_PREFIX):
+            return  # a channel's notice (a new WeChat follower): the greeting answered it
         state = await self._flow_of(tenant_id, cid)
         if state is not None and text is not None:
             if button is None or not button.startswith(("menu:", "kb:", "flow:", "handoff")):

@@ -5,32 +5,20 @@ import this.)"""
 
 from __future__ import annotations
 
-import importlib
-from types import ModuleType
-
 from huiliu.channels import listeners
+from huiliu.channels.api_channel import adapter as api_channel
 from huiliu.channels.base import register
+from huiliu.channels.email import adapter as email
+from huiliu.channels.email import listener as email_listener
+from huiliu.channels.phone import adapter as phone
+from huiliu.channels.phone import listener as phone_listener
+from huiliu.channels.sms import adapter as sms
+from huiliu.channels.wechat import adapter as wechat
+from huiliu.channels.weibo import adapter as weibo
 
-# While the channels are being built side by side, a package not written yet is skipped.
-# TODO(issue 7): explicit imports once every adapter has landed.
-PACKAGES = ("api_channel", "wechat", "email", "sms", "weibo", "phone")
-
-
-def optional(module: str) -> ModuleType | None:
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name is not None and module.startswith(exc.name):
-            return None
-        raise
-
-
-for _name in PACKAGES:
-    _adapter = optional(f"huiliu.channels.{_name}.adapter")
-    if _adapter is None:
-        continue
-    register(_adapter.ADAPTER)
-    _listener = optional(f"huiliu.channels.{_name}.listener")
-    if _listener is not None:
-        for _each in _listener.LISTENERS:
-            listeners.register(_each)
+ADAPTERS = tuple(
+    register(module.ADAPTER) for module in (api_channel, wechat, email, sms, weibo, phone)
+)
+LISTENERS = tuple(
+    listeners.register(each) for each in (*email_listener.LISTENERS, *phone_listener.LISTENERS)
+)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from huiliu.channels.api_channel.api import router as api_channel
+from huiliu.channels.phone.api import router as phone
+from huiliu.channels.sms.api import router as sms
+from huiliu.channels.wechat.api import router as wechat
+from huiliu.channels.weibo.api import router as weibo
 
-from huiliu.channels.installed import PACKAGES, optional
-
-ROUTERS: list[APIRouter] = []
-for _name in PACKAGES:
-    _api = optional(f"huiliu.channels.{_name}.api")
-    if _api is not None:
-        ROUTERS.append(_api.router)
+ROUTERS = (api_channel, wechat, sms, weibo, phone)  # e-mail arrives by SMTP and IMAP

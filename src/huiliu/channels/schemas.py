@@ -69,6 +69,8 @@ class ChannelEventOut(BaseModel):
     message_id: int | None
     conversation_id: int | None
     channel_message_id: str | None
+    # What the channel sent (the push, the mail's source) or answered, for support.
+    raw: str | None
     created_at: datetime
     updated_at: datetime
 

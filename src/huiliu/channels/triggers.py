@@ -38,7 +38,8 @@ async def on_messages(
             tenant_id=row["tenant_id"],
             kind=KIND,
             payload={"message_id": message_id, "conversation_id": row["conversation_id"]},
-            ref_id=message_id,
+            # Ordered by conversation (runtime.outbox_handlers): replies arrive in order.
+            ref_id=row["conversation_id"],
         )
         for row, message_id, channel in stored
         if wanted(channel, row)

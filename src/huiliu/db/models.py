@@ -3,6 +3,8 @@
 from huiliu.accounts.models import Account
 from huiliu.bot.models import BotSession, BotVote
 from huiliu.channels.models import ChannelAccount, ChannelEvent
+from huiliu.channels.phone.models import Call
+from huiliu.channels.wechat.models import WechatAccessToken
 from huiliu.contacts.models import Contact, ContactIdentity, ContactTag, ContactVisit
 from huiliu.conversations.models import Conversation, ConversationNote, Message, ReadCursor
 from huiliu.db.base import Base
@@ -20,6 +22,7 @@ __all__ = [
     "Base",
     "BotSession",
     "BotVote",
+    "Call",
     "ChannelAccount",
     "ChannelEvent",
     "Contact",
@@ -41,4 +44,5 @@ __all__ = [
     "StoredFile",
     "Tenant",
     "WebhookEndpoint",
+    "WechatAccessToken",
 ]

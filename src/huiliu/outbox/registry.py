@@ -75,11 +75,17 @@ Handler = Callable[[Context, Job], Awaitable[Outcome]]
 class Registry:
     def __init__(self) -> None:
         self._handlers: dict[str, Handler] = {}
+        self._ordered: set[str] = set()
 
-    def register(self, kind: str, handler: Handler) -> None:
+    def register(self, kind: str, handler: Handler, *, ordered: bool = False) -> None:
+        """``ordered``: jobs of this kind with the same ``ref_id`` run one at a time, in the
+        order they were queued (a conversation's replies on a channel), each waiting for the
+        one before it to finish, retries included."""
         if kind in self._handlers:
             raise ValueError(f"outbox kind {kind!r} has a handler already")
         self._handlers[kind] = handler
+        if ordered:
+            self._ordered.add(kind)
 
     def get(self, kind: str) -> Handler | None:
         return self._handlers.get(kind)
@@ -87,3 +93,7 @@ class Registry:
     @property
     def kinds(self) -> list[str]:
         return sorted(self._handlers)
+
+    @property
+    def ordered_kinds(self) -> list[str]:
+        return sorted(self._ordered)

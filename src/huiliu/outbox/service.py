@@ -85,20 +85,42 @@ async def list_by_ref(
     return list(await session.scalars(stmt))
 
 
-def _due(kinds: Sequence[str], now: datetime, max_attempts: int) -> Any:
-    return (
+def _due(
+    kinds: Sequence[str], ordered: Sequence[str], now: datetime, max_attempts: int
+) -> tuple[Any, ...]:
+    due: tuple[Any, ...] = (
         jobs.c.status == OutboxStatus.pending.value,
         jobs.c.next_attempt_at <= now,
         or_(jobs.c.locked_until.is_(None), jobs.c.locked_until <= now),
         jobs.c.attempts < max_attempts,
         jobs.c.kind.in_(kinds),
     )
+    if not ordered:
+        return due
+    # An ordered job waits while an earlier one of its kind and ref is unfinished (running
+    # or waiting to retry); one that has used up its attempts no longer holds the line.
+    earlier = jobs.alias("earlier")
+    blocked = (
+        select(earlier.c.id)
+        .where(
+            earlier.c.tenant_id == jobs.c.tenant_id,
+            earlier.c.kind == jobs.c.kind,
+            earlier.c.ref_id == jobs.c.ref_id,
+            earlier.c.id < jobs.c.id,
+            earlier.c.status == OutboxStatus.pending.value,
+            earlier.c.attempts < max_attempts,
+        )
+        .exists()
+    )
+    return (*due, or_(jobs.c.kind.not_in(ordered), ~blocked))
 
 
-async def any_due(db: Database, *, kinds: Sequence[str], max_attempts: int) -> bool:
+async def any_due(
+    db: Database, *, kinds: Sequence[str], max_attempts: int, ordered: Sequence[str] = ()
+) -> bool:
     """A cheap read first, so an idle worker never takes SQLite's write lock."""
     found = await _scalar_read(
-        db, select(jobs.c.id).where(*_due(kinds, utcnow(), max_attempts)).limit(1)
+        db, select(jobs.c.id).where(*_due(kinds, ordered, utcnow(), max_attempts)).limit(1)
     )
     return found is not None
 
@@ -109,7 +131,13 @@ async def _scalar_read(db: Database, stmt: Any) -> Any:
 
 
 async def claim(
-    db: Database, *, kinds: Sequence[str], limit: int, lock_s: float, max_attempts: int
+    db: Database,
+    *,
+    kinds: Sequence[str],
+    limit: int,
+    lock_s: float,
+    max_attempts: int,
+    ordered: Sequence[str] = (),
 ) -> list[Job]:
     """Take up to ``limit`` due jobs for ``lock_s`` seconds and count the attempt. On
     PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets workers claim side by side without waiting
@@ -120,7 +148,7 @@ async def claim(
     locked_until = now + timedelta(seconds=lock_s)
     due = (
         select(jobs.c.id)
-        .where(*_due(kinds, now, max_attempts))
+        .where(*_due(kinds, ordered, now, max_attempts))
         .order_by(jobs.c.next_attempt_at, jobs.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)

@@ -117,7 +117,9 @@ class Worker:
                     claimed = await self.run_once(ctx)
                 except Exception:
                     log.exception("outbox batch failed")
-                if claimed < settings.outbox_batch_size:
+                # Straight on after a batch: it may have released jobs waiting behind it
+                # (an ordered kind's next one); the check for due jobs is a cheap read.
+                if claimed == 0:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._stopping.wait(), settings.outbox_poll_s)
 
@@ -125,8 +127,9 @@ class Worker:
         """Claim one batch, run it, record it; the number of jobs it held."""
         settings = self._settings
         kinds = self._registry.kinds
+        ordered = self._registry.ordered_kinds
         if not kinds or not await service.any_due(
-            self._db, kinds=kinds, max_attempts=settings.outbox_max_attempts
+            self._db, kinds=kinds, max_attempts=settings.outbox_max_attempts, ordered=ordered
         ):
             return 0
         claimed = await service.claim(
@@ -135,6 +138,7 @@ class Worker:
             limit=settings.outbox_batch_size,
             lock_s=settings.outbox_lock_s,
             max_attempts=settings.outbox_max_attempts,
+            ordered=ordered,
         )
         if not claimed:
             return 0

@@ -14,7 +14,7 @@ from huiliu.auth.principal import Principal
 from huiliu.bus.events import ConversationUpdated, Event
 from huiliu.conversations import access
 from huiliu.conversations import service as conversations_service
-from huiliu.conversations.actions import append_event, changed_events, lock
+from huiliu.conversations.actions import append_event, changed_events, lock, lock_for_system
 from huiliu.conversations.models import ConversationStatus
 from huiliu.conversations.schemas import ConversationRef
 from huiliu.db import Database
@@ -90,6 +90,30 @@ async def assign(
         return await apply_assignments(
             conn, principal.tenant_id, [(conversation_id, agent_id)], now=now
         )
+
+
+async def assign_by_system(
+    db: Database, *, tenant_id: int, conversation_id: int, agent_id: int
+) -> list[Event]:
+    """A channel names who serves a conversation (the agent who answered the phone call):
+    they are talking to the customer already, so no supervisor asks and their chat capacity
+    does not apply. Nothing happens to a closed conversation or one they serve already."""
+    async with db.write_connection() as conn:
+        await lock_tenant(conn, tenant_id)
+        conv = await lock_for_system(conn, tenant_id, conversation_id)
+        if (
+            conv is None
+            or conv.status != ConversationStatus.open.value
+            or conv.assignee_id == agent_id
+        ):
+            return []
+        if conv.assignee_id is not None:
+            await conn.execute(
+                update(conversations)
+                .where(conversations.c.id == conversation_id)
+                .values(assignee_id=None)
+            )
+        return await apply_assignments(conn, tenant_id, [(conversation_id, agent_id)], now=utcnow())
 
 
 async def transfer(
