@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 from playwright.sync_api import sync_playwright
 
 from tests.browser.customer import Customer
@@ -59,11 +60,13 @@ def main(out: Path) -> None:
             base_url=server.base_url, viewport={"width": 1440, "height": 900}, locale="zh-CN"
         ).new_page()
         Workbench(supervisor).login(**demo["admin"])
+        _api_channel_account(server.base_url, demo["admin"])
         for path, name in [
             ("/monitor", "monitor"),
             ("/admin/bot", "admin-bot"),
             ("/admin/kb", "admin-kb"),
             ("/admin/agents", "admin-agents"),
+            ("/admin/channels?tab=accounts", "admin-channels"),
         ]:
             supervisor.goto(path)
             supervisor.wait_for_load_state("networkidle")
@@ -90,6 +93,20 @@ def main(out: Path) -> None:
             customer.close()
         browser.close()
     print(f"screenshots written to {out}")
+
+
+def _api_channel_account(base_url: str, admin: dict[str, str]) -> None:
+    """An API channel account for the channels page to show (its webhook on the demo shop)."""
+    token = httpx.post(f"{base_url}/api/v1/auth/login", json=admin).json()["access_token"]
+    httpx.post(
+        f"{base_url}/api/v1/tenant/channels",
+        json={
+            "type": "api",
+            "name": "会员 App",
+            "config": {"webhook_url": f"{base_url}/demo/hook"},
+        },
+        headers={"Authorization": f"Bearer {token}"},
+    ).raise_for_status()
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 import type {
   AnswerContent,
   AudioContent,
+  CallContent,
   CardContent,
   EventContent,
   FileContent,
@@ -24,10 +25,12 @@ export type Content =
   | CardContent
   | MenuContent
   | EventContent
-  | AnswerContent;
+  | AnswerContent
+  | CallContent;
 export type ContentOf<T extends Content["type"]> = Extract<Content, { type: T }>;
 export type {
   AnswerContent,
+  CallContent,
   CardContent,
   EventContent,
   ImageContent,

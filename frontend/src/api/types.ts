@@ -53,3 +53,13 @@ export type Webhook = Schemas["WebhookOut"];
 export type WebhookCreated = Schemas["WebhookCreated"];
 export type WebhookEvent = Webhook["events"][number];
 export type Delivery = Schemas["DeliveryOut"];
+
+export type ChannelType = Schemas["ChannelTypeOut"];
+export type ChannelAccount = Schemas["ChannelAccountOut"];
+export type ChannelAccountCreated = Schemas["ChannelAccountCreated"];
+export type ChannelAccountIn = Schemas["ChannelAccountIn"];
+export type ChannelAccountPatch = Schemas["ChannelAccountPatch"];
+/** One entry of an account's event log; `raw` is the push or the channel's answer as it
+ * came (JSON, XML, an e-mail's source …), once the server includes it. */
+export type ChannelEvent = Schemas["ChannelEventOut"] & { raw?: unknown };
+export type DeliveryState = Schemas["DeliveryStateOut"];

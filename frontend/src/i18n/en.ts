@@ -1,5 +1,6 @@
 // English. The keys are zh-CN.ts's; a test checks they match.
 import { adminMessages } from "./admin.en";
+import { channelAccountsMessages } from "./channels.en";
 import { webhooksMessages } from "./webhooks.en";
 import type { messages as zh } from "./zh-CN";
 
@@ -67,6 +68,22 @@ export const messages: typeof zh = {
   },
   sender: { contact: "Customer", agent: "Agent", bot: "Bot", system: "System" },
   content: { tapped: "tapped a button", location: "Location", answerFrom: "Knowledge base: {question}" },
+  delivery: {
+    pending: "Sending to {channel}",
+    sent: "Delivered to {channel}",
+    failed: "Not delivered to {channel}",
+    noReason: "The channel gave no reason",
+  },
+  call: {
+    direction: { inbound: "Incoming call", outbound: "Outgoing call" },
+    status: { ringing: "ringing", answered: "answered", transferred: "transferred", ended: "ended", missed: "missed" },
+    wait: "Wait",
+    duration: "Talk time",
+    ivr: "Keys",
+    queue: "Queue",
+    agent: "Agent",
+    recording: "Open the recording",
+  },
   composer: {
     placeholder: "Type a message: Enter sends, Shift+Enter breaks the line, / opens quick replies",
     notePlaceholder: "Internal notes are seen by agents only",
@@ -76,6 +93,8 @@ export const messages: typeof zh = {
     attach: "Send an image or a file (or paste or drop one)",
     hint: "Enter sends",
     noReplies: "No quick reply matches",
+    windowClosed: "This reply was not sent: the channel's reply window has closed",
+    windowPassed: "The customer's last message is over {n} hours old: this channel takes no more replies until the customer writes again.",
   },
   assist: { title: "Suggested answers", show: "Show", hide: "Hide", insert: "Insert to edit", send: "Send as is", richAnswer: "(rich answer)" },
   transfer: {
@@ -138,5 +157,5 @@ export const messages: typeof zh = {
     noGroups: "No skill groups yet (Admin → Groups)",
   },
   notify: { message: "New message", conversation: "A new conversation for you" },
-  admin: { ...adminMessages.admin, webhooks: webhooksMessages },
+  admin: { ...adminMessages.admin, webhooks: webhooksMessages, channelAccounts: channelAccountsMessages },
 };

@@ -1,5 +1,6 @@
 // 简体中文 (the default). en.ts has the same keys; a test checks they match.
 import { adminMessages } from "./admin.zh-CN";
+import { channelAccountsMessages } from "./channels.zh-CN";
 import { webhooksMessages } from "./webhooks.zh-CN";
 
 export const messages = {
@@ -17,7 +18,7 @@ export const messages = {
   connection: { idle: "未连接", connecting: "连接中", open: "已连接", reconnecting: "重连中", closed: "已断开" },
   status: { online: "在线", away: "离开", offline: "离线", open: "进行中", closed: "已结束" },
   role: { agent: "客服", supervisor: "主管", admin: "管理员" },
-  channel: { web: "网页", user: "会员账号", app: "App", wechat: "微信", weibo: "微博", email: "邮件", sms: "短信", phone: "电话", api: "API" },
+  channel: { web: "网页", user: "会员账号", app: "App", wechat: "微信公众号", weibo: "微博", email: "邮件", sms: "短信", phone: "电话", api: "API" },
   common: { cancel: "取消", save: "保存", edit: "编辑", delete: "删除", loading: "加载中…", retry: "重试" },
   workbench: { pick: "从左侧选择一个会话", goOnline: "你现在不在线：切换到「在线」后才会分配新会话" },
   list: {
@@ -66,6 +67,22 @@ export const messages = {
   },
   sender: { contact: "客户", agent: "客服", bot: "机器人", system: "系统" },
   content: { tapped: "点击了按钮", location: "位置", answerFrom: "知识库：{question}" },
+  delivery: {
+    pending: "正在发往{channel}",
+    sent: "已送达{channel}",
+    failed: "未能送达{channel}",
+    noReason: "渠道没有说明原因",
+  },
+  call: {
+    direction: { inbound: "呼入", outbound: "呼出" },
+    status: { ringing: "振铃中", answered: "已接通", transferred: "已转接", ended: "已结束", missed: "未接" },
+    wait: "等待",
+    duration: "通话时长",
+    ivr: "按键",
+    queue: "队列",
+    agent: "接听客服",
+    recording: "打开录音",
+  },
   composer: {
     placeholder: "输入消息，Enter 发送，Shift+Enter 换行，/ 打开快捷回复",
     notePlaceholder: "内部备注只有客服能看到",
@@ -75,6 +92,8 @@ export const messages = {
     attach: "发送图片或文件（也可以粘贴或拖入）",
     hint: "Enter 发送",
     noReplies: "没有匹配的快捷回复",
+    windowClosed: "这条回复没有发出：渠道的回复时限已过",
+    windowPassed: "客户最后一条消息已超过 {n} 小时，这个渠道不再接受回复；客户再次发消息后才能回复。",
   },
   assist: { title: "推荐答案", show: "展开", hide: "收起", insert: "插入编辑", send: "直接发送", richAnswer: "（图文答案）" },
   transfer: {
@@ -137,5 +156,5 @@ export const messages = {
     noGroups: "还没有技能组（管理后台 → 技能组）",
   },
   notify: { message: "新消息", conversation: "新会话分配给你" },
-  admin: { ...adminMessages.admin, webhooks: webhooksMessages },
+  admin: { ...adminMessages.admin, webhooks: webhooksMessages, channelAccounts: channelAccountsMessages },
 };

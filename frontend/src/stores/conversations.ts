@@ -7,7 +7,9 @@ import { computed, reactive, ref } from "vue";
 
 import type { Content } from "@/api/content";
 import { api } from "@/api/http";
-import type { Conversation, ConversationView, Message, MessagePage, Note } from "@/api/types";
+import type { Conversation, ConversationView, DeliveryState, Message, MessagePage, Note } from "@/api/types";
+import { hasDeliveries } from "@/lib/channels";
+import { applyDelivery, type DeliveryMap } from "@/lib/deliveries";
 import { mergeMessages } from "@/lib/timeline";
 
 import { useSession } from "./session";
@@ -18,6 +20,8 @@ export interface Pending {
   content: Content;
   state: "sending" | "failed";
   error?: string;
+  /** The server's error code when it refused the message (e.g. reply_window_closed). */
+  code?: string;
   createdAt: string;
 }
 
@@ -45,6 +49,10 @@ export const useConversations = defineStore("conversations", () => {
   const typingUntil = reactive<Record<number, number>>({});
   const customerRead = reactive<Record<number, number>>({});
   const suggestions = reactive<Record<number, { seq: number; items: Suggestion[] }>>({});
+  /** Per conversation: message id → how it went out on the channel. */
+  const deliveries = reactive<Record<number, DeliveryMap>>({});
+  /** Per conversation: the latest send the channel's reply window refused (its reason). */
+  const replyWindowClosed = reactive<Record<number, string>>({});
   const activeId = ref<number | null>(null);
   const loadingLists = ref(false);
   const listError = ref<string | null>(null);
@@ -157,9 +165,36 @@ export const useConversations = defineStore("conversations", () => {
       t.hasMore = page.has_more;
       t.loaded = true;
       notes[id] = noteList;
+      if (hasDeliveries(c?.channel)) void loadDeliveries(id);
     } finally {
       t.loading = false;
     }
+  }
+
+  /** How this conversation's replies went out (frames that came meanwhile are kept). */
+  async function loadDeliveries(id: number): Promise<void> {
+    let states: DeliveryState[];
+    try {
+      states = await api.get<DeliveryState[]>(`/conversations/${id}/deliveries`);
+    } catch {
+      return; // the frames still bring what changes from now on
+    }
+    const map = deliveries[id] ?? (deliveries[id] = {});
+    for (const s of states) applyDelivery(map, s.message_id, s.status, s.error, "rest");
+  }
+
+  /** After a reconnect: the frames missed while away are not replayed, so read the states
+   * of every open timeline on an adapter's channel again. */
+  function refreshDeliveries(): void {
+    for (const id of Object.keys(timelines).map(Number)) {
+      if (timelines[id]?.loaded && hasDeliveries(byId[id]?.channel)) void loadDeliveries(id);
+    }
+  }
+
+  /** A delivery.updated frame. */
+  function applyDeliveryFrame(f: { conversation_id: number; message_id: number; status: string; error?: string | null }): void {
+    const map = deliveries[f.conversation_id] ?? (deliveries[f.conversation_id] = {});
+    applyDelivery(map, f.message_id, f.status, f.error, "frame");
   }
 
   /** Scrolling back: the page just before the oldest message shown. */
@@ -206,6 +241,8 @@ export const useConversations = defineStore("conversations", () => {
       c.last_message_at = message.created_at;
     }
     const fromCustomer = message.sender.type === "contact";
+    // The customer wrote again (or a reply got through): the reply window is open.
+    if (fromCustomer || message.sender.type === "agent") delete replyWindowClosed[id];
     if (fromCustomer && isNew) {
       c.last_contact_message_at = message.created_at;
       delete typingUntil[id];
@@ -241,11 +278,13 @@ export const useConversations = defineStore("conversations", () => {
     pending[p.clientMsgId] = p;
   }
 
-  function failPending(clientMsgId: string, error: string): void {
+  function failPending(clientMsgId: string, error: string, code?: string): void {
     const p = pending[clientMsgId];
     if (p) {
       p.state = "failed";
       p.error = error;
+      p.code = code;
+      if (code === "reply_window_closed") replyWindowClosed[p.conversationId] = error;
     }
   }
 
@@ -303,6 +342,8 @@ export const useConversations = defineStore("conversations", () => {
     byId,
     timelines,
     notes,
+    deliveries,
+    replyWindowClosed,
     typingUntil,
     customerRead,
     suggestions,
@@ -318,6 +359,9 @@ export const useConversations = defineStore("conversations", () => {
     applyConversation,
     applyMessage,
     applyNote,
+    applyDeliveryFrame,
+    loadDeliveries,
+    refreshDeliveries,
     loadLists,
     fetchConversation,
     timeline,

@@ -64,6 +64,7 @@ export const useRealtime = defineStore("realtime", () => {
         // After every (re)connect: what changed while away (assignments, closes) and every
         // conversation followed from where this page stands.
         void conversations.loadLists().then(follow);
+        conversations.refreshDeliveries();
         void session.refresh().catch(() => undefined);
       }),
       c.on("message", (m) => onMessage(m as unknown as Message)),
@@ -93,6 +94,7 @@ export const useRealtime = defineStore("realtime", () => {
       ),
       c.on("queue.stats", (f) => monitor.applyStats(f.groups as unknown as Omit<GroupStats, "receivedAt">[])),
       c.on("note", (note) => conversations.applyNote(note as unknown as Note)),
+      c.on("delivery", (f) => conversations.applyDeliveryFrame(f)),
       c.on("error", (e) => {
         if (!e.clientMsgId) lastError.value = e.detail;
       }),
@@ -136,7 +138,7 @@ export const useRealtime = defineStore("realtime", () => {
   function send(conversationId: number, content: Content): void {
     if (!client) return;
     client.send(content, { conversationId }).catch((e: unknown) => {
-      if (e instanceof HuiliuError && e.clientMsgId) conversations.failPending(e.clientMsgId, e.detail);
+      if (e instanceof HuiliuError && e.clientMsgId) conversations.failPending(e.clientMsgId, e.detail, e.code);
     });
   }
 

@@ -10,6 +10,7 @@ import type {
   Content,
   ConversationOut,
   Cursors,
+  DeliveryUpdatedFrame,
   HelloFrame,
   MessageOut,
   QueuePositionFrame,
@@ -61,6 +62,8 @@ export interface ClientEvents {
   "queue.position": QueuePositionFrame;
   "queue.stats": QueueStatsFrame;
   suggestions: SuggestionsFrame;
+  /** `delivery.updated`: an agent's or the bot's message went out on the channel, or not. */
+  delivery: DeliveryUpdatedFrame;
   /** `note.new`: an internal note (payload: the frame's `note`). */
   note: Record<string, unknown>;
   /** Every frame as received, after the typed event; frames of unknown types too. */
@@ -517,6 +520,8 @@ export class HuiliuClient {
         return this.events.emit("suggestions", frame);
       case "note.new":
         return this.events.emit("note", frame.note);
+      case "delivery.updated":
+        return this.events.emit("delivery", frame);
       default:
         return; // pong, and types newer than this SDK: the `frame` event has them
     }

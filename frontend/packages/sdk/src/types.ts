@@ -6,8 +6,10 @@ import type {
   Ack as GenAck,
   AnswerContent,
   AudioContent,
+  CallContent,
   CardContent,
   ConversationUpdatedFrame as GenConversationUpdatedFrame,
+  DeliveryUpdatedFrame as GenDeliveryUpdatedFrame,
   ErrorFrame as GenErrorFrame,
   EventContent,
   FileContent,
@@ -32,6 +34,7 @@ import type {
 export type {
   AnswerContent,
   AudioContent,
+  CallContent,
   CardContent,
   ConversationOut,
   EventContent,
@@ -58,7 +61,8 @@ export type Content =
   | CardContent
   | MenuContent
   | EventContent
-  | AnswerContent;
+  | AnswerContent
+  | CallContent;
 
 type Typed<T, K extends string> = Omit<T, "type"> & { type: K };
 
@@ -78,6 +82,7 @@ export type SuggestionsFrame = Typed<GenSuggestionsFrame, "suggestions">;
 export type ResumedFrame = Typed<GenResumedFrame, "resumed">;
 export type PongFrame = Typed<GenPongFrame, "pong">;
 export type ErrorFrame = Typed<GenErrorFrame, "error">;
+export type DeliveryUpdatedFrame = Typed<GenDeliveryUpdatedFrame, "delivery.updated">;
 /** Not in protocol.schema.json yet: an agent's internal note on a conversation. */
 export interface NoteNewFrame {
   type: "note.new";
@@ -97,6 +102,7 @@ export type ServerFrame =
   | ResumedFrame
   | PongFrame
   | ErrorFrame
+  | DeliveryUpdatedFrame
   | NoteNewFrame;
 
 /** Any frame from the server, including types this SDK version does not know. */

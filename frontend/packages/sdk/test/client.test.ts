@@ -262,7 +262,7 @@ describe("receiving", () => {
   it("emits typed events, note.new as note, and every frame (unknown ones too) as frame", async () => {
     const { client, sock } = await openClient();
     const seen: Record<string, unknown[]> = {};
-    for (const type of ["typing", "read", "conversation", "queue.position", "queue.stats", "suggestions", "note", "frame"] as const) {
+    for (const type of ["typing", "read", "conversation", "queue.position", "queue.stats", "suggestions", "note", "delivery", "frame"] as const) {
       client.on(type, (payload: unknown) => (seen[type] ??= []).push(payload));
     }
     const conversation = { id: 42, contact_id: 17, channel: "web", status: "open", assignee_id: 3, last_seq: 9, created_at: "x", last_message_at: "x", closed_at: null };
@@ -273,9 +273,11 @@ describe("receiving", () => {
     sock.push({ type: "queue.stats", groups: [] });
     sock.push({ type: "suggestions", conversation_id: 42, message_id: 1, seq: 2, suggestions: [] });
     sock.push({ type: "note.new", note: { id: 5, conversation_id: 42, text: "VIP" } });
+    sock.push({ type: "delivery.updated", conversation_id: 42, message_id: 930, status: "failed", error: "HTTP 400: unknown user" });
     sock.push({ type: "survey.requested", conversation_id: 42 });
     sock.push({ type: "pong" });
     expect(seen["typing"]).toHaveLength(1);
+    expect(seen["delivery"]).toEqual([{ type: "delivery.updated", conversation_id: 42, message_id: 930, status: "failed", error: "HTTP 400: unknown user" }]);
     expect(seen["read"]).toEqual([{ type: "read", conversation_id: 42, reader: { type: "agent", id: 3 }, seq: 9 }]);
     expect(seen["conversation"]).toEqual([conversation]);
     expect(seen["queue.position"]).toHaveLength(1);
@@ -283,7 +285,7 @@ describe("receiving", () => {
     expect(seen["suggestions"]).toHaveLength(1);
     expect(seen["note"]).toEqual([{ id: 5, conversation_id: 42, text: "VIP" }]);
     expect((seen["frame"] as { type: string }[]).map((f) => f.type)).toEqual([
-      "typing", "read", "conversation.updated", "queue.position", "queue.stats", "suggestions", "note.new", "survey.requested", "pong",
+      "typing", "read", "conversation.updated", "queue.position", "queue.stats", "suggestions", "note.new", "delivery.updated", "survey.requested", "pong",
     ]);
   });
 
@@ -413,6 +415,16 @@ describe("sending", () => {
     await vi.advanceTimersByTimeAsync(1000);
     await handshake(net.last);
     expect(net.last.frames("message.send")).toEqual([]); // not resent
+  });
+
+  it("rejects a reply the channel's reply window refuses with its code, so the app can say why", async () => {
+    const { client, sock } = await openClient();
+    const p = client.send(text("在吗"), { conversationId: 42 });
+    const [f] = sock.frames("message.send");
+    sock.push({ type: "error", code: "reply_window_closed", detail: "WeChat accepts replies only within 48 hours", client_msg_id: f!.client_msg_id });
+    const err = await p.catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "reply_window_closed", clientMsgId: f!.client_msg_id });
+    expect(client.pending()).toEqual([]);
   });
 
   it("refuses a frame over 1 MiB locally (the server would close the socket)", async () => {

@@ -7,6 +7,8 @@ import { describe, expect, it } from "vitest";
 
 import { adminMessages as enAdmin } from "@/i18n/admin.en";
 import { adminMessages as zhAdmin } from "@/i18n/admin.zh-CN";
+import { channelAccountsMessages as enChannels } from "@/i18n/channels.en";
+import { channelAccountsMessages as zhChannels } from "@/i18n/channels.zh-CN";
 import { webhooksMessages as enWebhooks } from "@/i18n/webhooks.en";
 import { webhooksMessages as zhWebhooks } from "@/i18n/webhooks.zh-CN";
 
@@ -15,8 +17,8 @@ import { testI18n } from "./test-helpers";
 type Tree = { [key: string]: string | Tree };
 
 // As the app merges them (i18n/zh-CN.ts, en.ts).
-const en = { admin: { ...enAdmin.admin, webhooks: enWebhooks } };
-const zh = { admin: { ...zhAdmin.admin, webhooks: zhWebhooks } };
+const en = { admin: { ...enAdmin.admin, webhooks: enWebhooks, channelAccounts: enChannels } };
+const zh = { admin: { ...zhAdmin.admin, webhooks: zhWebhooks, channelAccounts: zhChannels } };
 
 function leaves(tree: Tree, prefix = ""): string[] {
   return Object.entries(tree).flatMap(([k, v]) => (typeof v === "string" ? [`${prefix}${k}`] : leaves(v, `${prefix}${k}.`)));
@@ -59,7 +61,10 @@ describe("admin strings", () => {
       "admin.hours.errors": ["timezone", "format", "order", "overlap", "holiday", "holidayTwice", "holidays"],
       "admin.tryIt.bands": ["answer", "suggest", "unknown"],
       "admin.kb.import.summary": ["success", "warning", "error"],
-      "admin.channelNames": ["web", "wechat", "email", "sms", "weibo", "phone"],
+      "admin.channelNames": ["web", "app", "wechat", "email", "sms", "weibo", "phone", "api"],
+      "admin.channelAccounts.guide": ["wechat", "email", "sms", "weibo", "phone", "api", "generic"],
+      "admin.channelAccounts.statuses": ["received", "stored", "ignored", "rejected", "pending", "sent", "failed"],
+      "admin.channelAccounts.directions": ["inbound", "outbound"],
     };
     for (const [prefix, keys] of Object.entries(sets)) {
       for (const k of keys) expect(typeof lookup(zh as Tree, `${prefix}.${k}`), `${prefix}.${k}`).toBe("string");

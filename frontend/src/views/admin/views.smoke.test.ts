@@ -47,6 +47,11 @@ const ROUTES: Record<string, unknown> = {
   "GET /quick-replies": [{ id: 1, shortcut: "hi", title: "问候", text: "您好！", category: "通用", created_at: NOW, updated_at: NOW }],
   "GET /tenant/widget": { color: "#ff6600", logo_url: null, title: "小汇客服", language: "zh-CN", position: "left", greeting: null, identity_required: false },
   "GET /widget/config": { title: "小汇客服", color: "#ff6600", logo_url: null, language: "zh-CN", position: "left", greeting: null, identity_required: false, bot: { name: "小汇", greeting: { type: "text", text: "您好，我是小汇" }, menu: { type: "menu", text: "常见问题", buttons: [{ id: "menu:a", label: "退款" }] } } },
+  "GET /channels/types": [
+    { channel: "api", label: "API", secret_fields: ["secret"], reply_window_s: null, config_schema: { type: "object", properties: { webhook_url: { type: "string", title: "Webhook Url" }, secret: { type: "string", title: "Secret" } }, required: ["webhook_url", "secret"] } },
+    { channel: "carrier_pigeon", label: "Pigeon", secret_fields: [], reply_window_s: 172800, config_schema: { type: "object", properties: {} } },
+  ],
+  "GET /tenant/channels": [{ id: 4, type: "api", name: "App", active: true, config: { webhook_url: "https://app.example.com/h" }, secrets_set: ["secret"], inbound_url: "http://localhost/channels/api/tok", created_at: NOW, updated_at: NOW }],
   "GET /tenant/api-keys": [{ id: 1, name: "ERP", prefix: "hk_ab12", created_at: NOW, revoked_at: null }],
 };
 
@@ -127,7 +132,12 @@ describe("admin views", () => {
       '<script src="http://localhost:3000/widget.js" data-key="wk_demo" async></script>'.replace("http://localhost:3000", window.location.origin),
     );
     expect(w.find("[data-test=channels-python]").exists()).toBe(true);
-    expect(w.findAll("[data-test=channel-coming] li")).toHaveLength(5);
+    // The channel accounts, and every type the server offers (an unknown one by its label).
+    expect(w.find("[data-test=channel-account-name]").text()).toBe("App");
+    expect(w.find("[data-test=channel-inbound-url]").text()).toBe("http://localhost/channels/api/tok");
+    expect(w.find("[data-test=channel-add-api]").exists()).toBe(true);
+    expect(w.find("[data-test=channel-add-carrier_pigeon]").text()).toContain("Pigeon");
+    expect(w.find("[data-test=channel-guide-carrier_pigeon]").text()).toContain("console");
     // The widget's appearance with its preview: the bot's greeting and menu, the title.
     expect(w.find("[data-test=preview-title]").text()).toBe("小汇客服");
     expect(w.find("[data-test=preview-greeting]").text()).toBe("您好，我是小汇");
@@ -145,6 +155,11 @@ describe("admin views", () => {
     let w = await show(ChannelsView, "supervisor");
     expect(w.find("[data-test=channels-python]").exists()).toBe(false);
     expect(w.find("[data-test=channels-identity-admins]").exists()).toBe(true);
+    // Supervisors read the channel accounts but change nothing.
+    expect(w.find("[data-test=channel-account-name]").text()).toBe("App");
+    expect(w.find("[data-test=channel-add-api]").exists()).toBe(false);
+    expect(w.find("[data-test=channel-delete]").exists()).toBe(false);
+    expect(w.find("[data-test=channel-active] input").attributes("disabled")).toBeDefined();
     w.unmount();
     w = await show(ApiKeysView, "supervisor");
     expect(w.find("[data-test=api-keys-admins-only]").exists()).toBe(true);
