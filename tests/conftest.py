@@ -13,6 +13,7 @@ from huiliu.db import Database
 from huiliu.db.migrate import upgrade
 from tests.clients import Socket
 from tests.factories import World, make_world
+from tests.fake_wechat import FakeWechat
 from tests.receiver import Receiver
 from tests.server import ThreadServer
 from tests.services import (
@@ -65,9 +66,29 @@ def make_settings(backend: Backend, **overrides: object) -> Settings:
         "outbox_backoff_max_s": 0.4,
         "outbox_max_attempts": 5,
         "webhook_timeout_s": 1.0,
+        "wechat_api_base": shared_wechat().url,
         **overrides,
     }
     return Settings(**values)  # type: ignore[arg-type]
+
+
+_wechat: FakeWechat | None = None
+
+
+def shared_wechat() -> FakeWechat:
+    """WeChat's API on loopback, started on first use. Every test server's worker may deliver
+    any test's jobs (they share the database), so all of them call this one."""
+    global _wechat
+    if _wechat is None:
+        _wechat = FakeWechat()
+        _wechat.start()
+    return _wechat
+
+
+@pytest.fixture(scope="session")
+def wechat() -> Iterator[FakeWechat]:
+    yield shared_wechat()
+    shared_wechat().stop()
 
 
 @pytest.fixture(scope="session")

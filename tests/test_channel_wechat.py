@@ -6,8 +6,8 @@ nothing; media comes by MediaId into Huiliu's files; the 48-hour window holds.""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -20,29 +20,26 @@ from huiliu.channels.wechat import crypto, outgoing
 from huiliu.conversations.models import Conversation
 from huiliu.db.base import utcnow
 from tests.clients import Connect, bearer
-from tests.conftest import make_settings
 from tests.factories import World
 from tests.fake_wechat import PNG, FakeWechat, PushTo, message_xml, sign
 from tests.kb_data import enable_bot, fill_kb
 from tests.server import ThreadServer
-from tests.services import Backend, free_port
 
 
-@pytest.fixture(scope="module")
-def wechat() -> Iterator[FakeWechat]:
-    fake = FakeWechat()
-    fake.start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
-def server(backend: Backend, wechat: FakeWechat) -> Iterator[ThreadServer]:
-    """This module's own server: its WeChat API base is the fake."""
-    srv = ThreadServer(make_settings(backend, wechat_api_base=wechat.url), free_port())
-    srv.start()
-    yield srv
-    srv.stop()
+async def delivery_states(
+    http: httpx.AsyncClient, world: World, cid: int, until: list[str], timeout: float = 10
+) -> list[str]:
+    """The conversation's delivery states once they are ``until`` (or as they are at the
+    timeout, for the assertion to show)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        r = await http.get(
+            f"/api/v1/conversations/{cid}/deliveries", headers=bearer(world.agent.token)
+        )
+        states = [s["status"] for s in r.json()]
+        if states == until or asyncio.get_running_loop().time() > deadline:
+            return states
+        await asyncio.sleep(0.05)
 
 
 def aes_key() -> str:
@@ -343,10 +340,8 @@ async def test_an_expired_access_token_is_refreshed_and_the_send_retried_once(
     got = await wechat.wait(lambda s: any(x.errcode == 0 and "第二条" in x.text for x in s), openid)
     assert [x.errcode for x in got] == [0, 42001, 0]  # refused once, then sent with a new one
     assert wechat.token_fetches == fetches + 1
-    states = await http.get(
-        f"/api/v1/conversations/{cid}/deliveries", headers=bearer(world.agent.token)
-    )
-    assert [s["status"] for s in states.json()] == ["sent", "sent"]
+    # The fake answered before the worker recorded its answer: wait for the record.
+    assert await delivery_states(http, world, cid, until=["sent", "sent"]) == ["sent", "sent"]
 
 
 async def test_wechats_refusals_fail_or_retry_the_delivery_with_the_reason(
