@@ -33,6 +33,7 @@ from huiliu.replies.api import router as replies_router
 from huiliu.routing.api import router as routing_router
 from huiliu.runtime import Runtime
 from huiliu.tenants.api import router as tenants_router
+from huiliu.tickets.api import router as tickets_router
 from huiliu.webhooks.api import router as webhooks_router
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         contacts_router,
         routing_router,
         replies_router,
+        tickets_router,
         files_router,
         kb_router,
         bot_router,

@@ -60,6 +60,13 @@ class Settings(BaseSettings):
     writer_batch_size: int = Field(
         default=256, ge=1, description="Most messages stored in one transaction (group commit)."
     )
+    ticket_sla_sweep_s: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="How often each process marks tickets whose SLA warning or due time has "
+        "come, and closes solved tickets past their reopen window.",
+    )
     routing_sweep_s: float = Field(
         default=5.0,
         gt=0,

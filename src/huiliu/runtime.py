@@ -28,6 +28,7 @@ from huiliu.routing import actions as routing_actions
 from huiliu.routing.router import Router
 from huiliu.routing.settings import RoutingSettings
 from huiliu.tenants import service as tenants_service
+from huiliu.tickets.triggers import SlaSweeper
 from huiliu.webhooks import delivery as webhooks_delivery
 from huiliu.webhooks.triggers import KIND as WEBHOOK_KIND
 
@@ -53,6 +54,7 @@ class Runtime:
     router: Router
     presence: Presence
     bot: Bot
+    sla_sweeper: SlaSweeper
     worker: Worker | None = None  # the outbox's, when HUILIU_WORKER_IN_PROCESS
     # The channels' SMTP server, IMAP pollers, PBX sockets (made in start: they need self).
     listeners: Listeners | None = field(default=None, init=False)
@@ -105,6 +107,7 @@ class Runtime:
             router=router,
             presence=presence,
             bot=bot,
+            sla_sweeper=SlaSweeper(db, bus, every_s=settings.ticket_sla_sweep_s),
             worker=(
                 Worker(db, outbox_handlers(), settings, bus) if settings.worker_in_process else None
             ),
@@ -119,6 +122,7 @@ class Runtime:
         await self.hub.start()
         await self.router.start()
         await self.presence.start()
+        await self.sla_sweeper.start()
         if self.worker is not None:
             await self.worker.start()
         if self.settings.listeners_in_process:
@@ -131,6 +135,7 @@ class Runtime:
             await self.listeners.stop()
         if self.worker is not None:
             await self.worker.stop()
+        await self.sla_sweeper.stop()
         await self.presence.stop()
         await self.router.stop()
         await self.bot.stop()

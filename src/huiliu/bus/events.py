@@ -13,6 +13,7 @@ from huiliu.conversations.schemas import (
     NoteOut,
     Sender,
 )
+from huiliu.tickets.schemas import TicketOut
 
 
 class _Event(BaseModel):
@@ -129,6 +130,20 @@ class DeliveryUpdated(_Event):
     error: str | None = None
 
 
+class TicketUpdated(BaseModel):
+    """A ticket was created or changed (a field, a comment, an SLA mark): for supervisors
+    and admins, and the agents in ``account_ids`` (who see it: assignee, creator, its
+    group's members); never a customer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["ticket.updated"] = "ticket.updated"
+    tenant_id: int
+    ticket: TicketOut
+    account_ids: list[int]
+    reason: Literal["created", "updated", "comment", "sla"]
+
+
 Event = Annotated[
     MessageCreated
     | TypingChanged
@@ -139,7 +154,8 @@ Event = Annotated[
     | QueueStats
     | AccountChanged
     | SuggestionsReady
-    | DeliveryUpdated,
+    | DeliveryUpdated
+    | TicketUpdated,
     Field(discriminator="type"),
 ]
 event_adapter: TypeAdapter[Event] = TypeAdapter(Event)

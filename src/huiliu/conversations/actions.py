@@ -83,14 +83,15 @@ async def _insert_one(
     sender_type: SenderType,
     content: dict[str, Any],
     now: Any,
+    sender_id: int | None = None,
 ) -> tuple[dict[str, Any], int]:
-    """One message of the server's own (no sender id, no client_msg_id): its row and id."""
+    """One message the server writes (no client_msg_id): its row and id."""
     row = {
         "tenant_id": conv.tenant_id,
         "conversation_id": conv.id,
         "seq": seq,
         "sender_type": sender_type.value,
-        "sender_id": None,
+        "sender_id": sender_id,
         "client_msg_id": None,
         "content_type": content["type"],
         "content": content,
@@ -340,17 +341,19 @@ async def append_messages(
     *,
     changes: dict[str, Any] | None = None,
     online: triggers.OnlineCheck | None = None,
+    sender_id: int | None = None,
 ) -> list[Event]:
-    """Store each (sender type, content) of ``contents`` — the bot's or the system's — after
-    the locked row ``conv``'s last seq, apply ``changes`` to the conversation in the same
-    statement, and return the events to publish after commit: each message, then the
+    """Store each (sender type, content) of ``contents`` — the bot's or the system's, or an
+    agent's (``sender_id``) written on their behalf, such as a ticket's public comment —
+    after the locked row ``conv``'s last seq, apply ``changes`` to the conversation in the
+    same statement, and return the events to publish after commit: each message, then the
     conversation's update if anything besides its seq changed. ``online`` tells whether
     the customer holds a socket (the bot's messages to one who does not are pushed)."""
     stored: list[tuple[dict[str, Any], int]] = []
     seq = conv.last_seq
     for sender_type, content in contents:
         seq += 1
-        stored.append(await _insert_one(conn, conv, seq, sender_type, content, now))
+        stored.append(await _insert_one(conn, conv, seq, sender_type, content, now, sender_id))
     await triggers.on_messages(conn, stored, contact_of=lambda _cid: conv.contact_id, online=online)
     await channel_triggers.on_messages(conn, [(r, i, conv.channel) for r, i in stored])
     await conn.execute(

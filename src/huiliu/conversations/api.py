@@ -30,6 +30,7 @@ from huiliu.conversations.writer import SendRequest, message_out
 from huiliu.errors import InvalidInput, NotFound
 from huiliu.routing import actions as routing_actions
 from huiliu.runtime import Runtime
+from huiliu.tickets import triggers as tickets_triggers
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
 
@@ -238,6 +239,14 @@ async def leave_message(
         principal=principal,
         conversation_id=conversation_id,
         contact=given,
+    )
+    # The tenant may want left messages as tickets (tickets.triggers; never fails this).
+    await tickets_triggers.on_left_message(
+        runtime.db,
+        runtime.bus,
+        tenant_id=principal.tenant_id,
+        conversation_id=conversation_id,
+        text=body.text,
     )
     return LeaveMessageOut(ack=ack, conversation=detail)
 

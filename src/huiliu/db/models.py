@@ -14,6 +14,13 @@ from huiliu.outbox.models import OutboxJob
 from huiliu.replies.models import QuickReply
 from huiliu.routing.models import Group, GroupMember
 from huiliu.tenants.models import ApiKey, Tenant
+from huiliu.tickets.models import (
+    Ticket,
+    TicketChange,
+    TicketComment,
+    TicketSettingsRow,
+    TicketTranscript,
+)
 from huiliu.webhooks.models import WebhookEndpoint
 
 __all__ = [
@@ -43,6 +50,11 @@ __all__ = [
     "ReadCursor",
     "StoredFile",
     "Tenant",
+    "Ticket",
+    "TicketChange",
+    "TicketComment",
+    "TicketSettingsRow",
+    "TicketTranscript",
     "WebhookEndpoint",
     "WechatAccessToken",
 ]

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from huiliu.bus.events import GroupQueueStats, Suggestion
 from huiliu.conversations.schemas import Ack, ConversationOut, MessageOut, NoteOut, Sender
+from huiliu.tickets.schemas import TicketOut
 
 
 class _ClientFrame(BaseModel):
@@ -155,6 +156,16 @@ class SuggestionsFrame(_ServerFrame):
     suggestions: list[Suggestion]
 
 
+class TicketUpdatedFrame(_ServerFrame):
+    """To the accounts who see the ticket (supervisors and admins; its assignee, creator
+    and group's agents): the ticket as it now stands, after it was created, changed,
+    commented on (``reason`` comment) or marked by the SLA sweep (``reason`` sla)."""
+
+    type: Literal["ticket.updated"] = "ticket.updated"
+    ticket: TicketOut
+    reason: Literal["created", "updated", "comment", "sla"]
+
+
 class ResumedFrame(_ServerFrame):
     """Sent after a resume's backlog: the seq each conversation is now at on this socket."""
 
@@ -189,6 +200,7 @@ SERVER_FRAMES: tuple[type[BaseModel], ...] = (
     QueuePositionFrame,
     QueueStatsFrame,
     SuggestionsFrame,
+    TicketUpdatedFrame,
     ResumedFrame,
     PongFrame,
     ErrorFrame,

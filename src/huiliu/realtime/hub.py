@@ -21,6 +21,7 @@ from huiliu.bus.events import (
     QueueStats,
     ReadMoved,
     SuggestionsReady,
+    TicketUpdated,
     TypingChanged,
 )
 from huiliu.conversations import access
@@ -37,6 +38,7 @@ from huiliu.realtime.frames import (
     QueueStatsFrame,
     ReadServerFrame,
     SuggestionsFrame,
+    TicketUpdatedFrame,
     TypingServerFrame,
 )
 from huiliu.realtime.presence import Presence
@@ -106,14 +108,14 @@ class Hub:
         ]
 
     def _audience(self, event: Event) -> list[Connection]:
-        assert not isinstance(event, QueueStats | AccountChanged)
+        assert not isinstance(event, QueueStats | AccountChanged | TicketUpdated)
         ref = event.conversation
         targets = list(self._visitors.get(ref.contact_id, ()))
         targets = [c for c in targets if c.principal.tenant_id == event.tenant_id]
         return targets + self._accounts_who_see(event)
 
     def _accounts_who_see(self, event: Event) -> list[Connection]:
-        assert not isinstance(event, QueueStats | AccountChanged)
+        assert not isinstance(event, QueueStats | AccountChanged | TicketUpdated)
         ref = event.conversation
         return [
             conn
@@ -134,6 +136,13 @@ class Hub:
                 conn.push(data)
         elif isinstance(event, AccountChanged):
             self._account_changed(event)
+        elif isinstance(event, TicketUpdated):
+            # Accounts only; the event names the agents who see the ticket.
+            data = TicketUpdatedFrame(ticket=event.ticket, reason=event.reason).model_dump_json()
+            for conn in self._accounts.get(event.tenant_id, ()):
+                p = conn.principal
+                if p.at_least(Role.supervisor) or p.id in event.account_ids:
+                    conn.push(data)
         elif isinstance(event, DeliveryUpdated):
             data = DeliveryUpdatedFrame(
                 conversation_id=event.conversation.id,
