@@ -85,7 +85,7 @@ typecheck: setup
 	$(BIN)/mypy
 
 pytest: setup frontend chromium
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=15  # the slowest tests, to keep the suite's time in view
 
 test: lint typecheck frontend-test pytest
 

@@ -18,6 +18,12 @@ export const router = createRouter({
     { path: "/", redirect: "/workbench" },
     { path: "/login", component: () => import("./views/LoginView.vue"), meta: { title: "nav.login" } },
     {
+      path: "/workbench/tickets/:id?",
+      name: "tickets",
+      component: () => import("./views/TicketsView.vue"),
+      meta: { need: "agent", title: "tickets.nav" },
+    },
+    {
       path: "/workbench/:id?",
       name: "workbench",
       component: () => import("./views/WorkbenchView.vue"),
@@ -44,6 +50,7 @@ export const router = createRouter({
         { path: "channels", component: () => import("./views/admin/ChannelsView.vue") },
         { path: "api-keys", component: () => import("./views/admin/ApiKeysView.vue") },
         { path: "webhooks", component: () => import("./views/admin/WebhooksView.vue") },
+        { path: "tickets", component: () => import("./views/admin/TicketSettingsView.vue") },
       ],
     },
     { path: "/:rest(.*)*", redirect: "/workbench" },

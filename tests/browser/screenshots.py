@@ -55,6 +55,12 @@ def main(out: Path) -> None:
         page.wait_for_timeout(500)
         page.screenshot(path=out / "workbench-quick-replies.png")
         bench.press("Escape")
+        # Tickets: one from the first conversation, one by hand; the list and the ticket view.
+        first_ticket = _tickets(server.base_url, demo["agents"][0], first)
+        page.goto(f"/workbench/tickets/{first_ticket}")
+        page.get_by_test_id("ticket-view").wait_for()
+        page.wait_for_timeout(800)
+        page.screenshot(path=out / "tickets.png")
 
         supervisor = browser.new_context(
             base_url=server.base_url, viewport={"width": 1440, "height": 900}, locale="zh-CN"
@@ -67,6 +73,7 @@ def main(out: Path) -> None:
             ("/admin/kb", "admin-kb"),
             ("/admin/agents", "admin-agents"),
             ("/admin/channels?tab=accounts", "admin-channels"),
+            ("/admin/tickets", "admin-tickets"),
         ]:
             supervisor.goto(path)
             supervisor.wait_for_load_state("networkidle")
@@ -93,6 +100,33 @@ def main(out: Path) -> None:
             customer.close()
         browser.close()
     print(f"screenshots written to {out}")
+
+
+def _tickets(base_url: str, agent: dict[str, str], conversation_id: int) -> int:
+    """Two tickets for the tickets page: one from a conversation with comments, one by hand;
+    returns the first's id."""
+    token = httpx.post(f"{base_url}/api/v1/auth/login", json=agent).json()["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    me_id = httpx.get(f"{base_url}/api/v1/me", headers=auth).json()["id"]
+    made = httpx.post(
+        f"{base_url}/api/v1/conversations/{conversation_id}/ticket",
+        json={"subject": "订单三天未发货", "priority": "high", "assignee_id": me_id},
+        headers=auth,
+    )
+    made.raise_for_status()
+    ticket_id: int = made.json()["id"]
+    for text, public in [("已联系仓库，今天发出", True), ("仓库说缺货，改从华东仓发", False)]:
+        httpx.post(
+            f"{base_url}/api/v1/tickets/{ticket_id}/comments",
+            json={"text": text, "public": public},
+            headers=auth,
+        ).raise_for_status()
+    httpx.post(
+        f"{base_url}/api/v1/tickets",
+        json={"subject": "发票抬头需要更改", "priority": "normal", "assignee_id": me_id},
+        headers=auth,
+    ).raise_for_status()
+    return ticket_id
 
 
 def _api_channel_account(base_url: str, admin: dict[str, str]) -> None:

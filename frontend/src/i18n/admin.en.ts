@@ -59,6 +59,7 @@ export const adminMessages: typeof zh = {
         channels: "Channels",
         "api-keys": "API keys",
         webhooks: "Webhooks",
+        tickets: "Tickets",
       },
       supervisorNote: "You are a supervisor: you see every setting and edit the knowledge base, the unanswered questions and the quick replies; only admins change the rest.",
     },

@@ -1,6 +1,7 @@
 // English. The keys are zh-CN.ts's; a test checks they match.
 import { adminMessages } from "./admin.en";
 import { channelAccountsMessages } from "./channels.en";
+import { ticketsMessages } from "./tickets.en";
 import { webhooksMessages } from "./webhooks.en";
 import type { messages as zh } from "./zh-CN";
 
@@ -157,5 +158,6 @@ export const messages: typeof zh = {
     noGroups: "No skill groups yet (Admin → Groups)",
   },
   notify: { message: "New message", conversation: "A new conversation for you" },
+  tickets: ticketsMessages,
   admin: { ...adminMessages.admin, webhooks: webhooksMessages, channelAccounts: channelAccountsMessages },
 };

@@ -1,6 +1,7 @@
 // 简体中文 (the default). en.ts has the same keys; a test checks they match.
 import { adminMessages } from "./admin.zh-CN";
 import { channelAccountsMessages } from "./channels.zh-CN";
+import { ticketsMessages } from "./tickets.zh-CN";
 import { webhooksMessages } from "./webhooks.zh-CN";
 
 export const messages = {
@@ -156,5 +157,6 @@ export const messages = {
     noGroups: "还没有技能组（管理后台 → 技能组）",
   },
   notify: { message: "新消息", conversation: "新会话分配给你" },
+  tickets: ticketsMessages,
   admin: { ...adminMessages.admin, webhooks: webhooksMessages, channelAccounts: channelAccountsMessages },
 };

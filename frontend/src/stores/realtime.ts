@@ -16,6 +16,7 @@ import { useConversations, type Suggestion } from "./conversations";
 import { useDirectory } from "./directory";
 import { useMonitor, type GroupStats } from "./monitor";
 import { useSession } from "./session";
+import { useTickets } from "./tickets";
 
 export const useRealtime = defineStore("realtime", () => {
   const state = ref<ConnectionState>("idle");
@@ -27,6 +28,7 @@ export const useRealtime = defineStore("realtime", () => {
   const conversations = useConversations();
   const monitor = useMonitor();
   const directory = useDirectory();
+  const tickets = useTickets();
   const t = i18n.global.t as (key: string) => string;
 
   function socketUrl(): string {
@@ -65,6 +67,7 @@ export const useRealtime = defineStore("realtime", () => {
         // conversation followed from where this page stands.
         void conversations.loadLists().then(follow);
         conversations.refreshDeliveries();
+        if (router.currentRoute.value.name === "tickets") void tickets.load();
         void session.refresh().catch(() => undefined);
       }),
       c.on("message", (m) => onMessage(m as unknown as Message)),
@@ -95,6 +98,9 @@ export const useRealtime = defineStore("realtime", () => {
       c.on("queue.stats", (f) => monitor.applyStats(f.groups as unknown as Omit<GroupStats, "receivedAt">[])),
       c.on("note", (note) => conversations.applyNote(note as unknown as Note)),
       c.on("delivery", (f) => conversations.applyDeliveryFrame(f)),
+      c.on("frame", (f) => {
+        if ((f as { type?: string }).type === "ticket.updated") tickets.applyFrame(f as { ticket?: unknown });
+      }),
       c.on("error", (e) => {
         if (!e.clientMsgId) lastError.value = e.detail;
       }),

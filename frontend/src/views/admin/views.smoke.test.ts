@@ -99,7 +99,7 @@ const vueWarnings = () => warnings.filter((w) => w.includes("[Vue warn]") || w.i
 describe("admin views", () => {
   it("layout: links to every section", async () => {
     const w = await show(AdminLayout);
-    expect(w.findAll("[data-test^=admin-nav-]")).toHaveLength(10);
+    expect(w.findAll("[data-test^=admin-nav-]")).toHaveLength(11);
     expect(w.find("[data-test=admin-nav-kb]").attributes("href")).toBe("/admin/kb");
     expect(vueWarnings()).toEqual([]);
   });
