@@ -15,17 +15,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from huiliu.auth.deps import RuntimeDep
-from huiliu.channels import actions, service
-from huiliu.channels.api_channel.adapter import ApiChannelConfig
+from huiliu.channels import actions
 from huiliu.channels.base import Identity, Inbound
+from huiliu.channels.signed import parse_json, signed_push
 from huiliu.contacts.models import USER_CHANNEL
-from huiliu.errors import Forbidden, InvalidInput, TooLarge, Unauthorized
-from huiliu.integrations.merchant_api import verify
+from huiliu.errors import InvalidInput
 
 router = APIRouter(tags=["channels"])
 MAX_BODY = 256 * 1024
@@ -59,29 +57,10 @@ class ApiMessageOut(BaseModel):
 async def post_message(
     token: str, request: Request, response: Response, runtime: RuntimeDep
 ) -> ApiMessageOut:
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise TooLarge(f"the body is over {MAX_BODY // 1024} KB")
-    async with runtime.db.read() as session:
-        account = await service.get_by_token(session, channel="api", token=token)
-    config = ApiChannelConfig.model_validate(account.config)
-    timestamp = request.headers.get("x-huiliu-timestamp", "")
-    given = request.headers.get("x-huiliu-signature", "")
-    if not verify(config.secret, timestamp, body, given):
-        raise Unauthorized(
-            "bad or stale signature: sign '<timestamp>.<body>' with the account's secret",
-            code="bad_signature",
-        )
-    if not account.active:
-        raise Forbidden("this channel account is switched off", code="channel_inactive")
-    try:
-        message = ApiMessageIn.model_validate(orjson.loads(body))
-    except orjson.JSONDecodeError:
-        raise InvalidInput("the body is not JSON", code="invalid_json") from None
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        raise InvalidInput(f"{where}: {first.get('msg')}", field=where) from None
+    account, body = await signed_push(
+        request, runtime, channel="api", token=token, max_body=MAX_BODY
+    )
+    message = parse_json(body, ApiMessageIn)
     user = message.user
     received = await actions.receive(
         runtime,

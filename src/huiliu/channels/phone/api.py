@@ -14,17 +14,14 @@ body that is not a valid event — those store nothing.
 
 from __future__ import annotations
 
-import orjson
 from fastapi import APIRouter, Request, Response
-from pydantic import ValidationError
 
 from huiliu.auth.deps import RuntimeDep
-from huiliu.channels import service
 from huiliu.channels.phone import actions
-from huiliu.channels.phone.adapter import CHANNEL, PhoneConfig
+from huiliu.channels.phone.adapter import CHANNEL
 from huiliu.channels.phone.schemas import CallEventIn, CallEventOut
-from huiliu.errors import Forbidden, InvalidInput, TooLarge, Unauthorized
-from huiliu.integrations.merchant_api import verify
+from huiliu.channels.signed import parse_json, signed_push
+from huiliu.errors import InvalidInput
 
 router = APIRouter(tags=["channels"])
 MAX_BODY = 64 * 1024
@@ -34,29 +31,10 @@ MAX_BODY = 64 * 1024
 async def post_event(
     token: str, request: Request, response: Response, runtime: RuntimeDep
 ) -> CallEventOut:
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise TooLarge(f"the body is over {MAX_BODY // 1024} KB")
-    async with runtime.db.read() as session:
-        account = await service.get_by_token(session, channel=CHANNEL, token=token)
-    config = PhoneConfig.model_validate(account.config)
-    timestamp = request.headers.get("x-huiliu-timestamp", "")
-    given = request.headers.get("x-huiliu-signature", "")
-    if not verify(config.secret, timestamp, body, given):
-        raise Unauthorized(
-            "bad or stale signature: sign '<timestamp>.<body>' with the account's secret",
-            code="bad_signature",
-        )
-    if not account.active:
-        raise Forbidden("this channel account is switched off", code="channel_inactive")
-    try:
-        event = CallEventIn.model_validate(orjson.loads(body))
-    except orjson.JSONDecodeError:
-        raise InvalidInput("the body is not JSON", code="invalid_json") from None
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        raise InvalidInput(f"{where or 'body'}: {first.get('msg')}", field=where or None) from None
+    account, body = await signed_push(
+        request, runtime, channel=CHANNEL, token=token, max_body=MAX_BODY
+    )
+    event = parse_json(body, CallEventIn)
     handled = await actions.handle(runtime, account, event, body.decode(errors="replace"))
     if handled.status == "rejected":
         raise InvalidInput(handled.error or "the event was refused")
