@@ -101,6 +101,8 @@ class Receiver:
         raw = b""
         while True:
             message = await receive()
+            if message["type"] == "http.disconnect":
+                return  # the sender died mid-request (a killed worker): nothing was delivered
             raw += message.get("body", b"")
             if not message.get("more_body"):
                 break

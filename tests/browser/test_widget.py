@@ -140,6 +140,8 @@ def test_a_hostile_page_changes_nothing_in_the_widget_and_the_widget_nothing_in_
         shop.wait_ready()
         shop.open()
         expect(shop.greeting.first).to_be_visible()
+        # Compared in the same state: connected, so no "connecting…" banner takes room.
+        expect(shop.el("connection")).to_be_hidden()
         styles[name] = shop.computed_styles()
         if name == "plain":
             # The widget put no style into the page, and the page's own look is its own.

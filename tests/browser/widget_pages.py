@@ -110,6 +110,7 @@ class WidgetOnPage:
         expect(self.panel).to_be_hidden()
 
     def computed_styles(self) -> dict[str, Any]:
+        self.page.evaluate("() => document.fonts.ready.then(() => true)")  # settled metrics
         styles: dict[str, Any] = self.page.evaluate(_STYLES)
         return styles
 
