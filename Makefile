@@ -85,7 +85,7 @@ typecheck: setup
 	$(BIN)/mypy
 
 pytest: setup frontend chromium
-	$(BIN)/pytest --durations=15  # the slowest tests, to keep the suite's time in view
+	$(BIN)/pytest -n 2 --dist loadgroup --durations=15  # two workers; the slowest tests shown
 
 test: lint typecheck frontend-test pytest
 

@@ -32,6 +32,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests last: Playwright's sync API runs an event loop on the main thread while
     it lives, which async tests after it would trip over."""
     items.sort(key=lambda item: "tests/browser/" in item.nodeid)
+    for item in items:
+        if "tests/browser/" in item.nodeid:
+            # Under pytest-xdist the browser tests share one worker (one demo server, one
+            # Chromium) and run after that worker's other tests.
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
