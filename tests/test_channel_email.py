@@ -278,10 +278,17 @@ async def test_a_mail_opens_a_conversation_and_the_agents_reply_arrives_threaded
     assert "单号 SF123" in plain.get_content()
     assert rich is not None
     assert "<br>" not in rich.get_content()
-    states = await http.get(
-        f"/api/v1/conversations/{cid}/deliveries", headers=bearer(world.agent.token)
-    )
-    assert [s["status"] for s in states.json()] == ["sent"]
+    # The sink has the mail; the worker records "sent" once the SMTP conversation ended.
+    deadline = asyncio.get_running_loop().time() + 10
+    while True:
+        states = await http.get(
+            f"/api/v1/conversations/{cid}/deliveries", headers=bearer(world.agent.token)
+        )
+        statuses = [s["status"] for s in states.json()]
+        if statuses != ["pending"] or asyncio.get_running_loop().time() > deadline:
+            break
+        await asyncio.sleep(0.05)
+    assert statuses == ["sent"]
     out = [e for e in await events(http, world, account) if e["direction"] == "outbound"]
     assert out[0]["channel_message_id"] == reply["Message-ID"]
 

@@ -1,6 +1,8 @@
-"""Satisfaction ratings: the conversation's customer rates it once, after it closed; agents
-see the rating on the conversation (REST and conversation.updated); the assigned event
-names the agent for the customer."""
+"""Satisfaction ratings over the first route (``POST /conversations/{id}/rating``), kept for
+clients written before surveys: the conversation's customer rates it once, after it closed,
+as an answer to its survey (docs/satisfaction.md; tests/test_satisfaction.py for the
+rest); agents see the rating on the conversation (REST and conversation.updated); the
+assigned event names the agent for the customer."""
 
 from __future__ import annotations
 
@@ -117,3 +119,36 @@ async def test_the_assigned_event_names_the_agent_for_the_customer(
     assert message["conversation_id"] == cid
     assert message["content"]["account_id"] == world.agent.id
     assert message["content"]["account_name"] == "Agent 2"
+
+
+async def test_a_conversation_the_customer_closed_unasked_is_rated_as_their_own_survey(
+    http: httpx.AsyncClient, connect: Connect, world: World
+) -> None:
+    async def closed_by_customer() -> tuple[str, int]:
+        session = await widget_session(http, world.widget_key)
+        visitor = await connect("visitor", session["visitor_token"])
+        cid = (await visitor.send_text("不用了，谢谢", "c-1"))["conversation_id"]
+        token = session["visitor_token"]
+        r = await http.post(f"/api/v1/conversations/{cid}/close", headers=bearer(token))
+        assert r.status_code == 200, r.text
+        r = await http.get(f"/api/v1/conversations/{cid}/survey", headers=bearer(token))
+        assert (r.status_code, r.json()["code"]) == (
+            404,
+            "no_survey",
+        )  # a customer's close asks nothing
+        return token, cid
+
+    token, cid = await closed_by_customer()
+    r = await rate(http, token, cid, score=2, comment="还可以")
+    assert r.status_code == 200, r.text
+    assert r.json()["rating_score"] == 2
+    r = await http.get(f"/api/v1/conversations/{cid}/survey", headers=bearer(world.agent.token))
+    assert (r.json()["trigger"], r.json()["score"], r.json()["label"]) == ("customer", 2, "不满意")
+    # With surveys off, nothing is taken.
+    r = await http.put(
+        "/api/v1/tenant/satisfaction", json={"enabled": False}, headers=bearer(world.admin.token)
+    )
+    assert r.status_code == 200, r.text
+    token, cid = await closed_by_customer()
+    r = await rate(http, token, cid, score=5)
+    assert (r.status_code, r.json()["code"]) == (409, "surveys_off")

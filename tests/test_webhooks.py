@@ -280,17 +280,18 @@ async def test_conversation_events_are_delivered_signed_with_the_documented_body
         headers=bearer(world.agent.token),
     )
     assert r.status_code == 200, r.text
-    # seq 1 opened, 2 the customer's text, 3 assigned, 4 the agent's reply, 5 closed.
-    await receiver.wait(lambda g: len({x.delivery for x in g}) >= 8, path)
+    # seq 1 opened, 2 the customer's text, 3 assigned, 4 the agent's reply, 5 closed, 6 the
+    # satisfaction survey.
+    await receiver.wait(lambda g: len({x.delivery for x in g}) >= 9, path)
     await receiver_quiet()
     got = receiver.received(path)
-    assert len(got) == 8  # each delivery once: every receiver answered 200
+    assert len(got) == 9  # each delivery once: every receiver answered 200
     seen = {(x.event, x.body["data"]["message"]["seq"]) for x in got}
     assert seen == {
         ("conversation.opened", 1),
         ("conversation.assigned", 3),
         ("conversation.closed", 5),
-        *(("message.created", seq) for seq in range(1, 6)),
+        *(("message.created", seq) for seq in range(1, 7)),
     }
     contact_id = got[0].body["data"]["conversation"]["contact_id"]
     for x in got:
@@ -326,11 +327,12 @@ async def test_conversation_events_are_delivered_signed_with_the_documented_body
     assert by_key[("message.created", 4)]["sender"] == {"type": "agent", "id": world.agent.id}
     assigned = by_key[("conversation.assigned", 3)]["content"]
     assert (assigned["type"], assigned["event"]) == ("event", "assigned")
+    assert by_key[("message.created", 6)]["content"]["type"] == "survey"
     assert assigned["account_id"] == world.agent.id
     assert by_key[("conversation.closed", 5)]["content"]["reason"] == "resolved"
     # The admin's view: every delivery done at the first attempt, with the answer's status.
-    listed = await settled(http, world, created["id"], count=8)
-    assert len(listed) == 8
+    listed = await settled(http, world, created["id"], count=9)
+    assert len(listed) == 9
     assert [d["id"] for d in listed] == sorted((x.delivery for x in got), reverse=True)
     for d in listed:
         assert d["status"] == "done"

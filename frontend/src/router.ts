@@ -24,6 +24,12 @@ export const router = createRouter({
       meta: { need: "agent", title: "tickets.nav" },
     },
     {
+      path: "/workbench/quality",
+      name: "quality",
+      component: () => import("./views/QualityView.vue"),
+      meta: { need: "agent", title: "quality.nav" },
+    },
+    {
       path: "/workbench/:id?",
       name: "workbench",
       component: () => import("./views/WorkbenchView.vue"),
@@ -33,6 +39,12 @@ export const router = createRouter({
       path: "/monitor",
       component: () => import("./views/MonitorView.vue"),
       meta: { need: "supervisor", title: "nav.monitor" },
+    },
+    {
+      path: "/reports",
+      name: "reports",
+      component: () => import("./views/ReportsView.vue"),
+      meta: { need: "supervisor", title: "reports.nav" },
     },
     {
       path: "/admin",
@@ -51,6 +63,8 @@ export const router = createRouter({
         { path: "api-keys", component: () => import("./views/admin/ApiKeysView.vue") },
         { path: "webhooks", component: () => import("./views/admin/WebhooksView.vue") },
         { path: "tickets", component: () => import("./views/admin/TicketSettingsView.vue") },
+        { path: "reports", component: () => import("./views/admin/ReportSettingsView.vue") },
+        { path: "satisfaction", component: () => import("./views/admin/SatisfactionSettingsView.vue") },
       ],
     },
     { path: "/:rest(.*)*", redirect: "/workbench" },

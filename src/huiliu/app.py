@@ -16,6 +16,8 @@ from sqlalchemy import text
 
 from huiliu import __version__, logs, webapp
 from huiliu.accounts.api import router as accounts_router
+from huiliu.analytics.api import router as reports_router
+from huiliu.analytics.settings_api import router as report_settings_router
 from huiliu.bot.api import router as bot_router
 from huiliu.channels.api import router as channels_router
 from huiliu.channels.routes import ROUTERS as channel_routers
@@ -28,10 +30,12 @@ from huiliu.demo_site import router as demo_site_router
 from huiliu.errors import AppError
 from huiliu.files.api import router as files_router
 from huiliu.kb.api import router as kb_router
+from huiliu.quality.api import router as quality_router
 from huiliu.realtime.gateway import router as gateway_router
 from huiliu.replies.api import router as replies_router
 from huiliu.routing.api import router as routing_router
 from huiliu.runtime import Runtime
+from huiliu.satisfaction.api import router as satisfaction_router
 from huiliu.tenants.api import router as tenants_router
 from huiliu.tickets.api import router as tickets_router
 from huiliu.webhooks.api import router as webhooks_router
@@ -68,6 +72,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routing_router,
         replies_router,
         tickets_router,
+        quality_router,
+        satisfaction_router,
+        reports_router,
+        report_settings_router,
         files_router,
         kb_router,
         bot_router,

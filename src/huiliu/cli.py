@@ -1,4 +1,5 @@
-"""The ``huiliu`` command: serve, worker, migrate, demo, kb import / export, schema, openapi."""
+"""The ``huiliu`` command: serve, worker, migrate, demo, kb import / export, analytics
+rebuild, schema, openapi."""
 
 from __future__ import annotations
 
@@ -65,14 +66,16 @@ def worker(
         60.0, "--report-every", min=1.0, help="Seconds between two progress lines."
     ),
 ) -> None:
-    """Drain the outbox (webhook deliveries, offline pushes) until stopped, printing what
-    it did each minute. SIGTERM or Ctrl-C lets the batch in hand finish first; a worker
-    killed outright leaves its jobs to run again once their lock expires. Run as many as
-    you like beside scaled-out servers (with HUILIU_WORKER_IN_PROCESS=false)."""
+    """Drain the outbox (webhook deliveries, offline pushes, report folds) until stopped,
+    printing what it did each minute, and sample agents' presence for reports. SIGTERM or
+    Ctrl-C lets the batch in hand finish first; a worker killed outright leaves its jobs to
+    run again once their lock expires. Run as many as you like beside scaled-out servers
+    (with HUILIU_WORKER_IN_PROCESS=false)."""
     import contextlib
     import signal
     import time
 
+    from huiliu.analytics.presence import Sampler
     from huiliu.bus import create_bus
     from huiliu.db import Database
     from huiliu.outbox import service as outbox_service
@@ -126,9 +129,12 @@ def worker(
         )
         console.file.flush()
         reporter = asyncio.create_task(report())
+        sampler = Sampler(db, every_s=settings.report_sample_s)
+        await sampler.start()
         try:
             await outbox.run()
         finally:
+            await sampler.stop()
             reporter.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await reporter
@@ -299,6 +305,67 @@ def kb_export(
     rows = asyncio.run(run())
     Path(file).write_bytes(transfer.to_xlsx(rows) if fmt == "xlsx" else transfer.to_csv(rows))
     console.print(f"{len(rows) - 1} entries written to {file}")
+
+
+analytics_cli = typer.Typer(no_args_is_help=True, help="Reports: rebuild from raw data.")
+cli.add_typer(analytics_cli, name="analytics")
+
+
+async def _tenant_ref(db: Any, ref: str) -> int:
+    """A tenant by its id (digits) or its slug."""
+    if ref.isdigit():
+        from huiliu.tenants.models import Tenant
+
+        async with db.read() as session:
+            found = await session.get(Tenant, int(ref))
+        if found is None:
+            err_console.print(f"[bold red]no tenant with the id {ref}[/bold red]")
+            raise typer.Exit(2)
+        return int(found.id)
+    return await _tenant_id(db, ref)
+
+
+@analytics_cli.command("rebuild")
+def analytics_rebuild(
+    tenant: str | None = typer.Option(
+        None, "--tenant", help="One merchant, by id or slug (default: every merchant)."
+    ),
+    batch: int = typer.Option(
+        500, "--batch", min=1, max=5000, help="Conversations folded per transaction."
+    ),
+) -> None:
+    """Recompute every report fact, bucket and hot-word term from the raw conversations:
+    clear, then fold again in batches. Idempotent, and safe while the server runs (reports
+    count up again as it goes). Agents' online hours are kept as they are."""
+    from rich.progress import Progress
+
+    from huiliu.analytics.rebuild import rebuild
+    from huiliu.db import Database
+
+    settings = load_settings()
+
+    async def run() -> Any:
+        db = Database(
+            settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous
+        )
+        try:
+            tenant_ids = [await _tenant_ref(db, tenant)] if tenant is not None else None
+            with Progress(console=err_console) as progress:
+                task = progress.add_task("folding conversations", total=None)
+                return await rebuild(
+                    db,
+                    tenant_ids=tenant_ids,
+                    batch=batch,
+                    progress=lambda done, total: progress.update(task, completed=done, total=total),
+                )
+        finally:
+            await db.dispose()
+
+    done = asyncio.run(run())
+    console.print(
+        f"rebuilt {done.tenants} tenant(s): {done.conversations} conversations folded, "
+        f"{done.facts} facts and the terms of {done.terms} closed conversations stored"
+    )
 
 
 @cli.command()

@@ -136,6 +136,13 @@ class Settings(BaseSettings):
     outbox_retention_days: float = Field(
         default=7.0, gt=0, description="Finished jobs (and their delivery logs) kept this long."
     )
+    report_sample_s: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="How often the presence sampler beside each outbox worker counts agents' "
+        "online and away time and their load for occupancy.",
+    )
     webhook_timeout_s: float = Field(
         default=10.0, gt=0, le=60, description="How long a webhook receiver has to answer."
     )

@@ -1,11 +1,14 @@
 """Everything one process runs, created by the app's lifespan: database, bus, message
-writer, socket hub, router, presence, the bot, and (embedded) the outbox worker."""
+writer, socket hub, router, presence, the bot, and (embedded) the outbox worker with the
+report presence sampler beside it."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from huiliu.analytics import fold as analytics_fold
+from huiliu.analytics.presence import Sampler
 from huiliu.auth.principal import Principal
 from huiliu.bot.actions import Bot
 from huiliu.bot.knowledge import Knowledge
@@ -40,6 +43,8 @@ def outbox_handlers() -> Registry:
     registry.register(WEBHOOK_KIND, webhooks_delivery.deliver)
     # A conversation's replies reach the customer in the order they were written.
     registry.register(CHANNEL_KIND, channels_outbound.deliver, ordered=True)
+    # A conversation's report facts: folds of one conversation never overlap.
+    registry.register(analytics_fold.KIND, analytics_fold.run_job, ordered=True)
     return registry
 
 
@@ -56,6 +61,7 @@ class Runtime:
     bot: Bot
     sla_sweeper: SlaSweeper
     worker: Worker | None = None  # the outbox's, when HUILIU_WORKER_IN_PROCESS
+    sampler: Sampler | None = None  # report presence, beside the worker
     # The channels' SMTP server, IMAP pollers, PBX sockets (made in start: they need self).
     listeners: Listeners | None = field(default=None, init=False)
 
@@ -111,6 +117,11 @@ class Runtime:
             worker=(
                 Worker(db, outbox_handlers(), settings, bus) if settings.worker_in_process else None
             ),
+            sampler=(
+                Sampler(db, every_s=settings.report_sample_s)
+                if settings.worker_in_process
+                else None
+            ),
         )
         return runtime
 
@@ -125,6 +136,8 @@ class Runtime:
         await self.sla_sweeper.start()
         if self.worker is not None:
             await self.worker.start()
+        if self.sampler is not None:
+            await self.sampler.start()
         if self.settings.listeners_in_process:
             self.listeners = Listeners(self)
             await self.listeners.start()
@@ -133,6 +146,8 @@ class Runtime:
     async def stop(self) -> None:
         if self.listeners is not None:
             await self.listeners.stop()
+        if self.sampler is not None:
+            await self.sampler.stop()
         if self.worker is not None:
             await self.worker.stop()
         await self.sla_sweeper.stop()

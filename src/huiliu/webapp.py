@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import Scope
 
 # The single-page app's own routes; everything else is the API, the sockets or a 404.
-APP_PREFIXES = ("/login", "/workbench", "/admin", "/monitor")
+APP_PREFIXES = ("/login", "/workbench", "/admin", "/monitor", "/reports")
 
 _NOT_BUILT = """<!doctype html><html lang="en"><meta charset="utf-8">
 <title>Huiliu: front end not built</title>

@@ -10,6 +10,7 @@ import type {
   LocationContent,
   MenuContent,
   RichContent,
+  SurveyContent,
   TextContent,
   VideoContent,
 } from "../../packages/sdk/src/protocol.gen";
@@ -26,7 +27,8 @@ export type Content =
   | MenuContent
   | EventContent
   | AnswerContent
-  | CallContent;
+  | CallContent
+  | SurveyContent;
 export type ContentOf<T extends Content["type"]> = Extract<Content, { type: T }>;
 export type {
   AnswerContent,
@@ -36,5 +38,6 @@ export type {
   ImageContent,
   MenuContent,
   RichContent,
+  SurveyContent,
   TextContent,
 };

@@ -63,3 +63,8 @@ export type ChannelAccountPatch = Schemas["ChannelAccountPatch"];
  * came (JSON, XML, an e-mail's source …), once the server includes it. */
 export type ChannelEvent = Schemas["ChannelEventOut"] & { raw?: unknown };
 export type DeliveryState = Schemas["DeliveryStateOut"];
+
+export type Survey = Schemas["SurveyOut"];
+export type SurveyRow = Schemas["SurveyRow"];
+export type SurveyPage = Schemas["SurveyPage"];
+export type SatisfactionSettings = Schemas["SatisfactionSettings"];

@@ -60,6 +60,8 @@ export const adminMessages: typeof zh = {
         "api-keys": "API keys",
         webhooks: "Webhooks",
         tickets: "Tickets",
+        satisfaction: "Satisfaction",
+        reports: "Report settings",
       },
       supervisorNote: "You are a supervisor: you see every setting and edit the knowledge base, the unanswered questions and the quick replies; only admins change the rest.",
     },

@@ -58,6 +58,8 @@ export const adminMessages = {
         "api-keys": "API 密钥",
         webhooks: "Webhooks",
         tickets: "工单",
+        satisfaction: "满意度设置",
+        reports: "报表设置",
       },
       supervisorNote: "你是主管：可以查看全部设置，编辑知识库、未解决问题和快捷回复；其余设置只有管理员能修改。",
     },

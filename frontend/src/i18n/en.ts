@@ -1,6 +1,9 @@
 // English. The keys are zh-CN.ts's; a test checks they match.
 import { adminMessages } from "./admin.en";
 import { channelAccountsMessages } from "./channels.en";
+import { qualityMessages } from "./quality.en";
+import { reportsMessages } from "./reports.en";
+import { satisfactionMessages } from "./satisfaction.en";
 import { ticketsMessages } from "./tickets.en";
 import { webhooksMessages } from "./webhooks.en";
 import type { messages as zh } from "./zh-CN";
@@ -57,7 +60,7 @@ export const messages: typeof zh = {
     claimToReply: "Take the conversation to reply",
     closedNote: "This conversation is closed",
   },
-  rating: { label: "Rating", title: "The customer's satisfaction rating: {score} / 5" },
+  rating: { label: "Rating" },
   event: {
     opened: "Conversation started",
     assigned: "Assigned to",
@@ -159,5 +162,8 @@ export const messages: typeof zh = {
   },
   notify: { message: "New message", conversation: "A new conversation for you" },
   tickets: ticketsMessages,
+  satisfaction: satisfactionMessages,
+  quality: qualityMessages,
+  reports: reportsMessages,
   admin: { ...adminMessages.admin, webhooks: webhooksMessages, channelAccounts: channelAccountsMessages },
 };

@@ -1,6 +1,9 @@
 // 简体中文 (the default). en.ts has the same keys; a test checks they match.
 import { adminMessages } from "./admin.zh-CN";
 import { channelAccountsMessages } from "./channels.zh-CN";
+import { qualityMessages } from "./quality.zh-CN";
+import { reportsMessages } from "./reports.zh-CN";
+import { satisfactionMessages } from "./satisfaction.zh-CN";
 import { ticketsMessages } from "./tickets.zh-CN";
 import { webhooksMessages } from "./webhooks.zh-CN";
 
@@ -56,7 +59,7 @@ export const messages = {
     claimToReply: "接入会话后才能回复",
     closedNote: "会话已结束",
   },
-  rating: { label: "客户评价", title: "客户的满意度评价：{score} / 5" },
+  rating: { label: "客户评价" },
   event: {
     opened: "会话开始",
     assigned: "已分配给",
@@ -158,5 +161,8 @@ export const messages = {
   },
   notify: { message: "新消息", conversation: "新会话分配给你" },
   tickets: ticketsMessages,
+  satisfaction: satisfactionMessages,
+  quality: qualityMessages,
+  reports: reportsMessages,
   admin: { ...adminMessages.admin, webhooks: webhooksMessages, channelAccounts: channelAccountsMessages },
 };

@@ -8,6 +8,7 @@ from sqlalchemy import Table, func, select, update
 
 from huiliu.accounts.models import Account, AgentStatus, Role
 from huiliu.accounts.schemas import AccountPatch
+from huiliu.analytics import presence as report_presence
 from huiliu.auth.passwords import hash_password
 from huiliu.auth.principal import Principal
 from huiliu.bus.events import AccountChanged, Event
@@ -77,6 +78,14 @@ async def update_account(
         await conn.execute(update(accounts).where(accounts.c.id == account_id).values(**values))
         if deactivated:
             now = utcnow()
+            if row.status != AgentStatus.offline.value:
+                await report_presence.status_changed(
+                    conn,
+                    tenant_id=principal.tenant_id,
+                    agent_id=account_id,
+                    status=AgentStatus.offline.value,
+                    at=now,
+                )
             served = await conn.execute(
                 select(conversations)
                 .where(

@@ -13,10 +13,12 @@ from huiliu.accounts.schemas import (
     StatusIn,
     TokenOut,
 )
+from huiliu.analytics import presence as report_presence
 from huiliu.auth import tokens
 from huiliu.auth.deps import AdminDep, AgentDep, RuntimeDep, SupervisorDep
 from huiliu.auth.passwords import verify_password
 from huiliu.auth.principal import Principal
+from huiliu.db.base import utcnow
 from huiliu.errors import Unauthorized
 from huiliu.routing.schemas import CapacityIn
 
@@ -59,6 +61,14 @@ async def set_status(body: StatusIn, principal: AgentDep, runtime: RuntimeDep) -
             session, tenant_id=principal.tenant_id, account_id=principal.id
         )
         account.status = body.status
+        # Reports count online and away time from here (in this transaction).
+        await report_presence.status_changed(
+            await session.connection(),
+            tenant_id=principal.tenant_id,
+            agent_id=principal.id,
+            status=body.status,
+            at=utcnow(),
+        )
     runtime.router.kick(principal.tenant_id, agents=[principal.id])  # takes waiting work
     return AccountOut.model_validate(account)
 

@@ -6,13 +6,17 @@ vouches for), and stores the message through the message writer like any custome
 message — so the bot, routing, agent assist and every socket see it as they see the
 widget's. A push retried before the first one was stored (a crash between the two) is
 stored then, once: the writer's ``client_msg_id`` is the event's id.
+
+A customer's text that answers their open satisfaction survey ("5 很好", on the channels that
+reply with a number) is taken by ``satisfaction.replies`` instead: stored in the surveyed
+conversation with the event, in one transaction; it opens nothing and the bot never sees it.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from huiliu.auth.principal import Principal
 from huiliu.channels import service
@@ -21,7 +25,9 @@ from huiliu.channels.models import ChannelAccount, Direction, EventStatus
 from huiliu.contacts import service as contacts_service
 from huiliu.conversations.content import check_content
 from huiliu.conversations.writer import SendRequest
+from huiliu.db.base import utcnow
 from huiliu.errors import AppError
+from huiliu.satisfaction import replies as satisfaction_replies
 
 if TYPE_CHECKING:  # the runtime imports the adapters, which import this
     from huiliu.runtime import Runtime
@@ -77,6 +83,9 @@ async def receive(runtime: Runtime, account: ChannelAccount, inbound: Inbound) -
             max_card_bytes=settings.max_card_bytes,
             allow_event=inbound.trusted,
         )
+        answered = await _survey_answer(runtime, account, inbound, content, contact_id, event_id)
+        if answered is not None:
+            return answered
         ack = await runtime.writer.send(
             SendRequest(
                 principal=Principal(kind="visitor", tenant_id=tenant_id, id=contact_id),
@@ -103,6 +112,39 @@ async def receive(runtime: Runtime, account: ChannelAccount, inbound: Inbound) -
             conversation_id=ack.conversation_id,
         )
     return Received("stored", ack.conversation_id, ack.message_id, ack.seq)
+
+
+async def _survey_answer(
+    runtime: Runtime,
+    account: ChannelAccount,
+    inbound: Inbound,
+    content: dict[str, Any],
+    contact_id: int,
+    event_id: int,
+) -> Received | None:
+    """The inbound text as its sender's survey answer, when it is one."""
+    if inbound.automated or content.get("type") != "text" or content.get("button_id"):
+        return None
+    async with runtime.db.write() as session:
+        reply = await satisfaction_replies.take(
+            await session.connection(),
+            tenant_id=account.tenant_id,
+            account_id=account.id,
+            contact_id=contact_id,
+            text=str(content["text"]),
+            now=utcnow(),
+        )
+        if reply is None:
+            return None
+        await service.finish_event(
+            session,
+            event_id=event_id,
+            status=EventStatus.stored,
+            message_id=reply.message_id,
+            conversation_id=reply.conversation_id,
+        )
+    await runtime.bus.publish(reply.events)
+    return Received("stored", reply.conversation_id, reply.message_id, reply.seq)
 
 
 async def ignore(runtime: Runtime, account: ChannelAccount, external_id: str, raw: str) -> None:

@@ -47,9 +47,12 @@ async def choice(
             .limit(10)
         )
         # The newest menu the bot or the system sent since the customer last wrote (the
-        # bot may have said more after it), unless an agent has written since.
+        # bot may have said more after it), unless an agent has written since or a survey
+        # was sent (its numbers answer the survey: satisfaction.replies).
         for message in recent:
             if message.sender_type in (SenderType.contact, SenderType.agent):
+                return None
+            if message.content_type == "survey":
                 return None
             if message.content_type == "menu":
                 return menu_choice(message.content, said)

@@ -1,5 +1,6 @@
 """Any message content as plain text, for channels that carry only text (SMS, Weibo's
-private messages): menus become numbered options, cards their fields, answers their parts.
+private messages, WeChat's surveys): menus become numbered options, cards their fields,
+answers their parts, a survey "reply with a number".
 """
 
 from __future__ import annotations
@@ -65,6 +66,19 @@ def menu_choice(content: dict[str, Any], reply: str) -> dict[str, Any] | None:
     return {"type": "text", "text": button["label"], "button_id": button["id"]}
 
 
+def survey_text(content: dict[str, Any]) -> str:
+    """A satisfaction survey as "reply with a number" (``satisfaction.replies`` reads the
+    answer): the prompt, a line per score with its label, and how to answer."""
+    options = content.get("options", [])
+    lines = [str(content.get("prompt", ""))]
+    lines += [f"{o['score']} {o['label']}" for o in options]
+    top = options[-1]["score"] if options else 5
+    hint = f"请回复数字 1-{top} 进行评价"
+    if content.get("comment"):
+        hint += f"，可在数字后附上您的意见，如“{top} 很满意”"
+    return "\n".join([*lines, hint + "。"])
+
+
 def plain_text(content: dict[str, Any]) -> str:
     """``content`` (a type of docs/protocol.md §5) as text; empty when it has none."""
     kind = content.get("type")
@@ -74,6 +88,8 @@ def plain_text(content: dict[str, Any]) -> str:
         return html_text(str(content.get("html", "")))
     if kind == "menu":
         return "\n".join(menu_lines(content))
+    if kind == "survey":
+        return survey_text(content)
     if kind == "answer":
         return "\n\n".join(t for t in (plain_text(p) for p in content.get("parts", [])) if t)
     if kind == "card":

@@ -1,5 +1,6 @@
 """Writes on a conversation besides sending: close, read, internal notes, and the system's
-own events. Check, store, then emit."""
+own events. Check, store, then emit. (Ratings are answers to the conversation's survey:
+``satisfaction.actions``.)"""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy import Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from huiliu.analytics import triggers as analytics_triggers
 from huiliu.auth.principal import Principal
 from huiliu.bus import Bus
 from huiliu.bus.events import ConversationUpdated, Event, MessageCreated, NoteCreated, ReadMoved
@@ -28,6 +30,7 @@ from huiliu.conversations.writer import message_out
 from huiliu.db import Database
 from huiliu.db.base import utcnow
 from huiliu.errors import Conflict, Forbidden, NotFound
+from huiliu.satisfaction import triggers as satisfaction_triggers
 from huiliu.webhooks import triggers
 
 conversations = cast(Table, Conversation.__table__)
@@ -73,6 +76,7 @@ async def append_event(
     stored = await _insert_one(conn, conv, conv.last_seq + 1, SenderType.system, content, now)
     await triggers.on_messages(conn, [stored], contact_of=lambda _cid: conv.contact_id)
     await channel_triggers.on_messages(conn, [(*stored, conv.channel)])
+    await analytics_triggers.on_messages(conn, [stored])
     return stored
 
 
@@ -155,12 +159,23 @@ async def close(
                 last_message_at=now,
             )
         )
+        # An agent's close asks the customer for a rating (the tenant's settings decide).
+        asked: list[Event] = []
+        if principal.is_account:
+            asked = await satisfaction_triggers.on_closed(
+                conn,
+                tenant_id=conv.tenant_id,
+                conversation_id=conv.id,
+                trigger="agent_close",
+                now=now,
+            )
         detail, events = await changed_events(conn, conv.id, event_row, message_id)
-    await bus.publish(events)
+    # The closed event, the survey's invitation, then the conversation as it now stands.
+    await bus.publish([events[0], *asked, *events[1:]])
     return detail
 
 
-async def _updated(
+async def updated(
     conn: AsyncConnection, conversation_id: int
 ) -> tuple[ConversationOut, ConversationUpdated]:
     """The conversation as it now stands and the event announcing it (after commit)."""
@@ -172,36 +187,6 @@ async def _updated(
         id=row.id, contact_id=row.contact_id, assignee_id=row.assignee_id, status=detail.status
     )
     return detail, ConversationUpdated(tenant_id=row.tenant_id, conversation=ref, detail=detail)
-
-
-async def rate(
-    db: Database,
-    bus: Bus,
-    *,
-    principal: Principal,
-    conversation_id: int,
-    score: int,
-    comment: str | None,
-) -> ConversationOut:
-    """The customer's satisfaction rating, once, after the conversation closed."""
-    async with db.write_connection() as conn:
-        conv = await lock(conn, principal, conversation_id)
-        if not principal.is_visitor:
-            raise Forbidden("only the conversation's customer rates it")
-        if conv.status != ConversationStatus.closed.value:
-            raise Conflict(
-                "the conversation is still open: rate it once it has closed", code="not_closed"
-            )
-        if conv.rating_score is not None:
-            raise Conflict("this conversation has been rated already", code="already_rated")
-        await conn.execute(
-            update(conversations)
-            .where(conversations.c.id == conv.id)
-            .values(rating_score=score, rating_comment=comment, rated_at=utcnow())
-        )
-        detail, event = await _updated(conn, conv.id)
-    await bus.publish([event])
-    return detail
 
 
 async def check_can_leave_message(
@@ -241,7 +226,7 @@ async def record_left_message(
             .where(conversations.c.id == conv.id)
             .values(left_message_at=utcnow())
         )
-        detail, event = await _updated(conn, conv.id)
+        detail, event = await updated(conn, conv.id)
     await bus.publish([event])
     return detail
 
@@ -344,7 +329,8 @@ async def append_messages(
     sender_id: int | None = None,
 ) -> list[Event]:
     """Store each (sender type, content) of ``contents`` — the bot's or the system's, or an
-    agent's (``sender_id``) written on their behalf, such as a ticket's public comment —
+    agent's or the customer's (``sender_id``; never the system's) written on their behalf,
+    such as a ticket's public comment or a rating replied by text —
     after the locked row ``conv``'s last seq, apply ``changes`` to the conversation in the
     same statement, and return the events to publish after commit: each message, then the
     conversation's update if anything besides its seq changed. ``online`` tells whether
@@ -353,9 +339,11 @@ async def append_messages(
     seq = conv.last_seq
     for sender_type, content in contents:
         seq += 1
-        stored.append(await _insert_one(conn, conv, seq, sender_type, content, now, sender_id))
+        who = None if sender_type is SenderType.system else sender_id
+        stored.append(await _insert_one(conn, conv, seq, sender_type, content, now, who))
     await triggers.on_messages(conn, stored, contact_of=lambda _cid: conv.contact_id, online=online)
     await channel_triggers.on_messages(conn, [(r, i, conv.channel) for r, i in stored])
+    await analytics_triggers.on_messages(conn, stored)
     await conn.execute(
         update(conversations)
         .where(conversations.c.id == conv.id)

@@ -30,6 +30,7 @@ from huiliu.conversations.writer import SendRequest, message_out
 from huiliu.errors import InvalidInput, NotFound
 from huiliu.routing import actions as routing_actions
 from huiliu.runtime import Runtime
+from huiliu.satisfaction import actions as satisfaction_actions
 from huiliu.tickets import triggers as tickets_triggers
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
@@ -184,9 +185,11 @@ async def close(
 async def rate(
     conversation_id: int, body: RatingIn, principal: PrincipalDep, runtime: RuntimeDep
 ) -> ConversationOut:
-    """The customer's satisfaction rating (1–5 stars, an optional comment), once, after the
-    conversation closed: ``409 not_closed`` before, ``409 already_rated`` after."""
-    return await actions.rate(
+    """The customer's rating (a score, an optional comment), once: an answer to the
+    conversation's survey on its scale (docs/satisfaction.md) without tags. Not asked and
+    still open: ``409 not_closed``; answered: ``409 already_rated``; too late: ``410
+    survey_expired``."""
+    return await satisfaction_actions.rate(
         runtime.db,
         runtime.bus,
         principal=principal,

@@ -6,6 +6,7 @@ Size limits that depend on settings (text length, card size) are checked in
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -169,6 +170,30 @@ class CallContent(_Content):
     queue: str | None = Field(default=None, max_length=100, description="the PBX's queue")
 
 
+class SurveyOption(_Content):
+    score: int = Field(ge=1, le=5)
+    label: str = Field(min_length=1, max_length=20)
+    tags: list[str] = Field(
+        default_factory=list, max_length=8, description="follow-up tags offered for this score"
+    )
+
+
+class SurveyContent(_Content):
+    """The system's satisfaction survey (server only; docs/satisfaction.md). The widget and
+    apps show the options as buttons and POST the answer; text channels get it as "reply
+    with a number", e-mail as a link to the rating page."""
+
+    type: Literal["survey"]
+    survey_id: int
+    scale: Literal[2, 3, 5]
+    prompt: str = Field(min_length=1, max_length=200)
+    options: list[SurveyOption] = Field(
+        min_length=2, max_length=5, description="one per point, worst (1) first"
+    )
+    comment: bool = Field(description="a comment may go with the answer")
+    expires_at: datetime | None = Field(default=None, description="answers are taken until")
+
+
 AnswerPart = Annotated[
     TextContent | RichContent | ImageContent | CardContent | MenuContent,
     Field(discriminator="type"),
@@ -197,7 +222,8 @@ Content = Annotated[
     | MenuContent
     | EventContent
     | AnswerContent
-    | CallContent,
+    | CallContent
+    | SurveyContent,
     Field(discriminator="type"),
 ]
 CONTENT_TYPES = (
@@ -213,8 +239,9 @@ CONTENT_TYPES = (
     "event",
     "answer",
     "call",
+    "survey",
 )
-SERVER_ONLY = ("event", "answer", "call")
+SERVER_ONLY = ("event", "answer", "call", "survey")
 _content_adapter: TypeAdapter[Content] = TypeAdapter(Content)
 
 
@@ -229,7 +256,11 @@ def check_content(
         content = _content_adapter.validate_python(raw)
     except ValidationError as exc:
         raise InvalidInput(_describe(exc), field="content") from None
-    if isinstance(content, EventContent | AnswerContent | CallContent) and not allow_event:
+    # A survey is only ever the system's own (satisfaction.actions): no client, not even a
+    # trusted channel adapter, writes one.
+    if isinstance(content, SurveyContent) or (
+        isinstance(content, EventContent | AnswerContent | CallContent) and not allow_event
+    ):
         raise InvalidInput(
             f"{content.type} messages are written by the server only", field="content.type"
         )

@@ -47,7 +47,9 @@ class ConversationOut(_Out):
     last_agent_message_at: datetime | None = Field(description="an agent's newest message")
     closed_at: datetime | None
     rating_score: int | None = Field(
-        default=None, description="the customer's satisfaction rating after it closed, 1–5"
+        default=None,
+        description="the customer's answer to the satisfaction survey, 1 … the survey's "
+        "scale (2, 3 or 5: GET /conversations/{id}/survey)",
     )
     rating_comment: str | None = Field(default=None, description="the rating's comment")
     rated_at: datetime | None = None
@@ -147,11 +149,11 @@ def _email(value: str | None) -> str | None:
 
 
 class RatingIn(BaseModel):
-    """The customer's satisfaction rating of a closed conversation."""
+    """The customer's rating: an answer to the conversation's survey, without tags."""
 
     model_config = ConfigDict(extra="forbid")
 
-    score: int = Field(ge=1, le=5, strict=True, description="1 (very unhappy) … 5 (very happy)")
+    score: int = Field(ge=1, le=5, strict=True, description="1 (worst) … the survey's scale")
     comment: Annotated[str | None, AfterValidator(_blank_to_none)] = Field(
         default=None, max_length=500
     )

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from huiliu import metrics
+from huiliu.analytics import triggers as analytics_triggers
 from huiliu.auth.principal import Principal
 from huiliu.bus.events import Event, MessageCreated
 from huiliu.channels import triggers as channel_triggers
@@ -78,6 +79,7 @@ class _ConvState:
     with_bot: bool = False
     touched: bool = False
     agent_wrote: bool = False
+    agent_wrote_before: bool = False  # a person had answered before this batch
     contact_wrote: bool = False
 
 
@@ -275,6 +277,7 @@ class MessageWriter:
                         conversations.c.with_bot,
                         conversations.c.channel,
                         conversations.c.last_contact_message_at,
+                        conversations.c.last_agent_message_at,
                         top_id.label("top_message_id"),
                     )
                     .where(conversations.c.id.in_(ids))
@@ -295,6 +298,7 @@ class MessageWriter:
                     channel=row.channel,
                     last_contact_at=row.last_contact_message_at,
                     with_bot=bool(row.with_bot),
+                    agent_wrote_before=row.last_agent_message_at is not None,
                 )
                 for row in rows
             }
@@ -455,6 +459,12 @@ class MessageWriter:
                     for row, message_id in zip(new_rows, message_ids, strict=True)
                     if row["sender_type"] == SenderType.agent.value
                 ],
+            )
+            # 8. The report fold, for events and a person's first reply only.
+            await analytics_triggers.on_messages(
+                conn,
+                [*opened_events, *zip(new_rows, message_ids, strict=True)],
+                first_reply=lambda cid: not states[cid].agent_wrote_before,
             )
         # Committed: build the acks and the events (from values this function made and the
         # database just accepted, so without validating them again).

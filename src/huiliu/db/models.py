@@ -1,6 +1,15 @@
 """Every table, imported in one place for Alembic and create_all."""
 
 from huiliu.accounts.models import Account
+from huiliu.analytics.models import (
+    AgentHour,
+    AgentStatusSpan,
+    ConversationFact,
+    ConversationTerm,
+    ReportBucket,
+    ReportSettingsRow,
+    TermDay,
+)
 from huiliu.bot.models import BotSession, BotVote
 from huiliu.channels.models import ChannelAccount, ChannelEvent
 from huiliu.channels.phone.models import Call
@@ -11,8 +20,17 @@ from huiliu.db.base import Base
 from huiliu.files.models import StoredFile
 from huiliu.kb.models import KbCategory, KbEntry, KbRevision, KbUnanswered
 from huiliu.outbox.models import OutboxJob
+from huiliu.quality.models import (
+    QualityBatch,
+    QualityBatchItem,
+    QualityChecklist,
+    QualityReview,
+    QualityReviewChange,
+    QualitySettingsRow,
+)
 from huiliu.replies.models import QuickReply
 from huiliu.routing.models import Group, GroupMember
+from huiliu.satisfaction.models import SatisfactionSettingsRow, Survey
 from huiliu.tenants.models import ApiKey, Tenant
 from huiliu.tickets.models import (
     Ticket,
@@ -25,6 +43,8 @@ from huiliu.webhooks.models import WebhookEndpoint
 
 __all__ = [
     "Account",
+    "AgentHour",
+    "AgentStatusSpan",
     "ApiKey",
     "Base",
     "BotSession",
@@ -37,7 +57,9 @@ __all__ = [
     "ContactTag",
     "ContactVisit",
     "Conversation",
+    "ConversationFact",
     "ConversationNote",
+    "ConversationTerm",
     "Group",
     "GroupMember",
     "KbCategory",
@@ -46,10 +68,21 @@ __all__ = [
     "KbUnanswered",
     "Message",
     "OutboxJob",
+    "QualityBatch",
+    "QualityBatchItem",
+    "QualityChecklist",
+    "QualityReview",
+    "QualityReviewChange",
+    "QualitySettingsRow",
     "QuickReply",
     "ReadCursor",
+    "ReportBucket",
+    "ReportSettingsRow",
+    "SatisfactionSettingsRow",
     "StoredFile",
+    "Survey",
     "Tenant",
+    "TermDay",
     "Ticket",
     "TicketChange",
     "TicketComment",

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from huiliu.accounts.models import AgentStatus
+from huiliu.analytics import presence as report_presence
 from huiliu.auth.principal import Principal
 from huiliu.bus.events import ConversationUpdated, Event
 from huiliu.conversations import access
@@ -245,6 +246,13 @@ async def agent_gone(
                 update(accounts)
                 .where(accounts.c.id == account_id)
                 .values(status=AgentStatus.offline.value)
+            )
+            await report_presence.status_changed(
+                conn,
+                tenant_id=tenant_id,
+                agent_id=account_id,
+                status=AgentStatus.offline.value,
+                at=now,
             )
         if not requeue:
             return [], False

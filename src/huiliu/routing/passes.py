@@ -17,6 +17,7 @@ from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, text, 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from huiliu.accounts.models import Account, AgentStatus
+from huiliu.analytics import triggers as analytics_triggers
 from huiliu.bus.events import ConversationUpdated, Event, MessageCreated
 from huiliu.conversations import service as conversations_service
 from huiliu.conversations.actions import append_event, changed_events
@@ -312,6 +313,7 @@ async def apply_assignments(
         list(zip(new_messages, message_ids, strict=True)),
         contact_of=lambda cid: rows[cid].contact_id,
     )
+    await analytics_triggers.on_messages(conn, list(zip(new_messages, message_ids, strict=True)))
     await conn.execute(
         update(conversations)
         .where(conversations.c.id == bindparam("b_id"))

@@ -2,7 +2,8 @@
 
 - an assigned conversation its agent has not answered within ``reply_timeout_s`` goes back
   to the queue for another agent;
-- a conversation nobody has written in for ``idle_close_s`` is closed;
+- a conversation nobody has written in for ``idle_close_s`` is closed (and its customer
+  asked for a rating, as the tenant's satisfaction settings say);
 - a customer waiting longer than ``max_queue_wait_s`` is offered to leave a message (once).
 """
 
@@ -20,6 +21,8 @@ from huiliu.db import Database
 from huiliu.routing.actions import return_to_queue
 from huiliu.routing.passes import conversations, lock_tenant
 from huiliu.routing.settings import RoutingSettings
+from huiliu.satisfaction import service as satisfaction_service
+from huiliu.satisfaction import triggers as satisfaction_triggers
 
 BATCH = 200  # conversations handled per rule per sweep
 
@@ -81,7 +84,11 @@ async def enforce(
                 .limit(BATCH)
                 .with_for_update()
             )
-            for conv in rows.all():
+            idle = rows.all()
+            surveys = (
+                await satisfaction_service.get_settings(conn, tenant_id=tenant_id) if idle else None
+            )
+            for conv in idle:
                 row, message_id = await append_event(
                     conn,
                     conv,
@@ -103,7 +110,16 @@ async def enforce(
                         last_message_at=now,
                     )
                 )
-                events += (await changed_events(conn, conv.id, row, message_id))[1]
+                asked = await satisfaction_triggers.on_closed(
+                    conn,
+                    tenant_id=tenant_id,
+                    conversation_id=conv.id,
+                    trigger="timeout_close",
+                    now=now,
+                    settings=surveys,
+                )
+                closed = (await changed_events(conn, conv.id, row, message_id))[1]
+                events += [closed[0], *asked, *closed[1:]]
                 requeued = requeued or conv.assignee_id is not None  # capacity freed
         if settings.max_queue_wait_s is not None:
             cutoff = now - timedelta(seconds=settings.max_queue_wait_s)

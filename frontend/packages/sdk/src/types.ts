@@ -26,6 +26,7 @@ import type {
   ResumedFrame as GenResumedFrame,
   RichContent,
   SuggestionsFrame as GenSuggestionsFrame,
+  SurveyContent,
   TextContent,
   TypingServerFrame as GenTypingServerFrame,
   VideoContent,
@@ -45,6 +46,8 @@ export type {
   PrincipalInfo,
   RichContent,
   Sender,
+  SurveyContent,
+  SurveyOption,
   TextContent,
   VideoContent,
 } from "./protocol.gen";
@@ -62,7 +65,8 @@ export type Content =
   | MenuContent
   | EventContent
   | AnswerContent
-  | CallContent;
+  | CallContent
+  | SurveyContent;
 
 type Typed<T, K extends string> = Omit<T, "type"> & { type: K };
 

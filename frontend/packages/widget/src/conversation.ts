@@ -1,9 +1,9 @@
 // Which conversation the panel shows, and which of its messages the welcome shows already.
-import type { Content, ConversationOut, TimelineItem } from "@huiliu/sdk";
+import type { Content, ConversationOut, SurveyContent, TimelineItem } from "@huiliu/sdk";
 
 export type ConversationView = ConversationOut & { read_seq?: number; unread_count?: number };
 
-const RATE_WINDOW_MS = 24 * 3600 * 1000; // a closed conversation still shows (for its rating)
+const RATE_WINDOW_MS = 24 * 3600 * 1000; // a closed conversation still shows (for its survey)
 
 /** The newest web conversation if it is open, or closed lately and not rated yet. */
 export function pick(list: ConversationView[], now = Date.now()): ConversationView | null {
@@ -28,4 +28,13 @@ export function welcomeCopies(items: readonly TimelineItem[], welcome: Content[]
     if (item.seq > 8) break; // the greeting comes right after the conversation opens
   }
   return hidden;
+}
+
+/** The conversation's survey, when the system has sent one (the newest). */
+export function latestSurvey(items: readonly TimelineItem[]): SurveyContent | null {
+  for (let i = items.length - 1; i >= 0; i--) {
+    const item = items[i]!;
+    if (item.kind === "message" && item.message.content.type === "survey") return item.message.content;
+  }
+  return null;
 }

@@ -1,7 +1,9 @@
-// The two forms the customer fills in: the satisfaction rating once a conversation closed
-// (1–5 stars, an optional comment: POST /conversations/{id}/rating) and the leave-a-message
-// form while nobody can serve (POST /conversations/{id}/leave-message). Checks run before
-// anything is sent; a refused or failed send keeps what was typed.
+// The two forms the customer fills in: the satisfaction survey (its scale with labels, then
+// the chosen score's follow-up tags and a comment: POST /conversations/{id}/survey/answer)
+// and the leave-a-message form while nobody can serve (POST /conversations/{id}/leave-message).
+// Checks run before anything is sent; a refused or failed send keeps what was chosen and typed.
+import type { SurveyContent } from "@huiliu/sdk";
+
 import { h } from "./dom";
 import type { WidgetError } from "./rest";
 import { fill, type Strings } from "./strings";
@@ -10,23 +12,145 @@ export const MAX_COMMENT = 500;
 const PHONE = /^\+?[0-9(][0-9 ()-]{4,38}$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
-export interface RatingBody {
+export interface AnswerBody {
   score: number;
+  tags?: string[];
   comment?: string;
 }
 
-export function checkRating(score: number | null, comment: string, s: Strings): RatingBody | string {
-  if (score === null || !Number.isInteger(score) || score < 1 || score > 5) return s.needScore;
-  const text = comment.trim();
+/** The answer as the server takes it, or what is wrong with it. */
+export function checkAnswer(survey: SurveyContent, score: number | null, tags: readonly string[], comment: string, s: Strings): AnswerBody | string {
+  const option = survey.options.find((o) => o.score === score);
+  if (score === null || !option) return s.needScore;
+  const offered = new Set(option.tags ?? []);
+  const picked = tags.filter((t) => offered.has(t));
+  const text = survey.comment ? comment.trim() : "";
   if (text.length > MAX_COMMENT) return fill(s.commentTooLong, { max: MAX_COMMENT });
-  return text ? { score, comment: text } : { score };
+  const body: AnswerBody = { score };
+  if (picked.length) body.tags = picked;
+  if (text) body.comment = text;
+  return body;
 }
 
 /** After sending: whether the form is done (and what to say), or stays with an error. */
-export function ratingOutcome(err: WidgetError | null, s: Strings): { done: boolean; message: string } {
+export function answerOutcome(err: WidgetError | null, s: Strings): { done: boolean; message: string } {
   if (!err) return { done: true, message: s.rateThanks };
   if (err.code === "already_rated") return { done: true, message: s.rateAlready };
+  if (err.code === "survey_expired") return { done: true, message: s.rateExpired };
   return { done: false, message: fill(s.error, { detail: err.detail }) };
+}
+
+/** Whether the survey still takes an answer. */
+export function surveyOpen(survey: SurveyContent, now = Date.now()): boolean {
+  return !survey.expires_at || Date.parse(survey.expires_at) > now;
+}
+
+const FACES: Record<number, string[]> = { 2: ["👎", "👍"], 3: ["😞", "😐", "😊"] };
+
+/** The survey card: the scale as labelled buttons (stars for five points), the chosen
+ * score's tags, a comment, a submit button; thanks once stored. */
+export function surveyForm(s: Strings, survey: SurveyContent, submit: (body: AnswerBody) => Promise<void>, onDone: () => void): HTMLElement {
+  let score: number | null = null;
+  const picked = new Set<string>();
+  const error = h("div", { class: "error", role: "alert" });
+  const hint = h("div", { class: "muted hint" });
+  const tagRow = h("div", { class: "tags", "data-test": "rating-tags", hidden: true });
+  const comment = survey.comment
+    ? h("textarea", { rows: 2, maxlength: MAX_COMMENT, placeholder: s.rateComment, "data-test": "rating-comment" })
+    : null;
+  const faces = FACES[survey.options.length];
+  const buttons = survey.options.map((o, i) =>
+    h(
+      "button",
+      {
+        type: "button",
+        class: faces ? "score face" : "score star",
+        title: o.label,
+        "aria-label": o.label,
+        "aria-pressed": "false",
+        "data-score": o.score,
+        onclick: () => choose(o.score),
+      },
+      h("span", { class: "icon", "aria-hidden": "true" }, faces ? (faces[i] ?? "") : "★"),
+      h("span", { class: "label" }, o.label),
+    ),
+  );
+  function choose(n: number): void {
+    score = n;
+    buttons.forEach((b, j) => {
+      const at = survey.options[j]!.score;
+      b.setAttribute("aria-pressed", String(faces ? at === n : at <= n));
+    });
+    const option = survey.options.find((o) => o.score === n);
+    hint.textContent = option?.label ?? "";
+    picked.clear();
+    const tags = option?.tags ?? [];
+    tagRow.replaceChildren(
+      ...(tags.length ? [h("div", { class: "muted" }, s.rateTags)] : []),
+      ...tags.map((t) =>
+        h(
+          "button",
+          {
+            type: "button",
+            class: "chip tag",
+            "aria-pressed": "false",
+            "data-test": "rating-tag",
+            "data-tag": t,
+            onclick: (e: Event) => {
+              const b = e.currentTarget as HTMLElement;
+              if (picked.has(t)) picked.delete(t);
+              else picked.add(t);
+              b.setAttribute("aria-pressed", String(picked.has(t)));
+            },
+          },
+          t,
+        ),
+      ),
+    );
+    tagRow.hidden = tags.length === 0;
+  }
+  const send = h("button", { type: "submit", class: "primary", "data-test": "rating-submit" }, s.rateSubmit);
+  const form = h(
+    "form",
+    {
+      class: "rating",
+      "data-test": "rating",
+      "data-survey": survey.survey_id,
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        const body = checkAnswer(survey, score, [...picked], comment?.value ?? "", s);
+        if (typeof body === "string") {
+          error.textContent = body;
+          return;
+        }
+        error.textContent = "";
+        send.disabled = true;
+        submit(body).then(
+          () => finish(answerOutcome(null, s).message),
+          (err: WidgetError) => {
+            const outcome = answerOutcome(err, s);
+            if (outcome.done) finish(outcome.message);
+            else {
+              error.textContent = outcome.message;
+              send.disabled = false;
+            }
+          },
+        );
+      },
+    },
+    h("strong", null, survey.prompt || s.rateTitle),
+    h("div", { class: faces ? "scale faces" : "scale stars" }, buttons),
+    hint,
+    tagRow,
+    comment,
+    error,
+    send,
+  );
+  function finish(message: string): void {
+    form.replaceChildren(h("div", { class: "thanks", "data-test": "rating-thanks" }, message));
+    onDone();
+  }
+  return form;
 }
 
 export interface LeaveBody {
@@ -52,73 +176,6 @@ export function checkLeave(
   if (phone) body.phone = phone;
   if (email) body.email = email;
   return body;
-}
-
-/** The rating card: stars, a comment, a submit button; thanks once stored. */
-export function ratingForm(s: Strings, submit: (body: RatingBody) => Promise<void>, onDone: () => void): HTMLElement {
-  let score: number | null = null;
-  const labels = s.stars.split("|");
-  const error = h("div", { class: "error", role: "alert" });
-  const comment = h("textarea", { rows: 2, maxlength: MAX_COMMENT, placeholder: s.rateComment, "data-test": "rating-comment" });
-  const stars = labels.map((label, i) =>
-    h(
-      "button",
-      {
-        type: "button",
-        class: "star",
-        title: label,
-        "aria-label": label,
-        "aria-pressed": "false",
-        "data-score": i + 1,
-        onclick: () => {
-          score = i + 1;
-          stars.forEach((b, j) => b.setAttribute("aria-pressed", String(j < i + 1)));
-          hint.textContent = label;
-        },
-      },
-      "★",
-    ),
-  );
-  const hint = h("span", { class: "muted" });
-  const send = h("button", { type: "submit", class: "primary", "data-test": "rating-submit" }, s.rateSubmit);
-  const form = h(
-    "form",
-    {
-      class: "rating",
-      "data-test": "rating",
-      onsubmit: (e: Event) => {
-        e.preventDefault();
-        const body = checkRating(score, comment.value, s);
-        if (typeof body === "string") {
-          error.textContent = body;
-          return;
-        }
-        error.textContent = "";
-        send.disabled = true;
-        submit(body).then(
-          () => finish(ratingOutcome(null, s).message),
-          (err: WidgetError) => {
-            const outcome = ratingOutcome(err, s);
-            if (outcome.done) finish(outcome.message);
-            else {
-              error.textContent = outcome.message;
-              send.disabled = false;
-            }
-          },
-        );
-      },
-    },
-    h("strong", null, s.rateTitle),
-    h("div", { class: "stars" }, stars, hint),
-    comment,
-    error,
-    send,
-  );
-  function finish(message: string): void {
-    form.replaceChildren(h("div", { class: "thanks", "data-test": "rating-thanks" }, message));
-    onDone();
-  }
-  return form;
 }
 
 /** The leave-a-message sheet. `submit` resolves once stored; the sheet then closes. */

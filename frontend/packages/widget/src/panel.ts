@@ -1,8 +1,7 @@
 // The panel's state as one value and the only ways it changes (a reducer), so what the
 // customer sees follows from facts: the conversation as the server describes it, the events
 // in its log, queue frames, and what the customer did. Moves that make no sense in the
-// current state (rating an open conversation, leaving a message before there is a
-// conversation) leave it as it is.
+// current state (leaving a message before there is a conversation) leave it as it is.
 import type { EventContent } from "@huiliu/sdk";
 
 import { fill, type Strings, waitText } from "./strings";
@@ -15,7 +14,7 @@ export interface PanelState {
   phase: Phase;
   /** The serving agent's display name (from the `assigned` event). */
   agentName: string | null;
-  /** The closed conversation has its rating. */
+  /** The conversation's survey has its answer. */
   rated: boolean;
   /** The leave-a-message form is showing. */
   leaving: boolean;
@@ -79,7 +78,8 @@ export function reduce(state: PanelState, action: PanelAction): PanelState {
       if (action.show && (state.phase === "new" || state.phase === "closed")) return state;
       return state.leaving === action.show ? state : { ...state, leaving: action.show };
     case "rated":
-      return state.phase === "closed" && !state.rated ? { ...state, rated: true } : state;
+      // A survey may be answered while the chat is still open (its agent asked).
+      return state.rated ? state : { ...state, rated: true };
     case "restart":
       return state.phase === "closed" ? { ...INITIAL, open: state.open } : state;
   }
@@ -123,8 +123,4 @@ export function queueText(state: PanelState, s: Strings): string | null {
 /** The 转人工 button: while the bot serves (or will, in a new conversation). */
 export function canHandOff(state: PanelState, botOn: boolean): boolean {
   return state.phase === "bot" || (state.phase === "new" && botOn);
-}
-
-export function showsRating(state: PanelState): boolean {
-  return state.phase === "closed" && !state.rated;
 }

@@ -74,6 +74,9 @@ export function renderContent(content: Content, ctx: RenderContext): HTMLElement
       return answer(content, ctx);
     case "event":
       return h("div", { class: "event" }, eventText(content, ctx.s) ?? "");
+    case "survey":
+      // The survey's form is drawn below the conversation (forms.surveyForm).
+      return h("div", { class: "text" }, content.prompt);
     default:
       return unsupported(ctx.s);
   }

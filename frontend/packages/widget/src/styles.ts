@@ -81,9 +81,21 @@ label{display:flex;flex-direction:column;font-size:12px;color:#4b5563;gap:3px}
 .actions{display:flex;gap:8px;justify-content:flex-end}
 .rating{background:#fff;border-radius:12px;padding:12px;margin:10px 0;display:flex;flex-direction:column;gap:8px;box-shadow:0 1px 2px rgba(0,0,0,.06)}
 .rating .primary{align-self:flex-end}
-.stars{display:flex;align-items:center;gap:2px}
-.star{font-size:26px;line-height:1;color:#d1d5db;padding:0 2px}
-.star[aria-pressed=true]{color:#f59e0b}
+.scale{display:flex;gap:4px}
+.score{flex:1;display:flex;flex-direction:column;align-items:center;gap:2px;padding:6px 2px;border-radius:8px;min-width:0}
+.score .label{font-size:11px;color:#6b7280;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;max-width:100%}
+.star .icon{font-size:26px;line-height:1;color:#d1d5db}
+.star[aria-pressed=true] .icon{color:#f59e0b}
+.face{border:1px solid #e5e7eb}
+.face .icon{font-size:24px;line-height:1.1;filter:grayscale(1);opacity:.6}
+.face[aria-pressed=true]{border-color:var(--hl-accent);background:#f9fafb}
+.face[aria-pressed=true] .icon{filter:none;opacity:1}
+.face[aria-pressed=true] .label{color:#1f2937}
+.rating .hint{min-height:18px;font-size:12px}
+.rating .tags{display:flex;flex-wrap:wrap;gap:6px}
+.rating .tags .muted{width:100%;font-size:12px}
+.rating .tag{border-color:#d1d5db;color:#374151;margin:0}
+.rating .tag[aria-pressed=true]{border-color:var(--hl-accent);color:var(--hl-on);background:var(--hl-accent)}
 .thanks{text-align:center;color:#047857}
 @media (max-width:480px){
 :host{inset:auto 16px 16px auto!important}

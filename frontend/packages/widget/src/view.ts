@@ -315,6 +315,9 @@ export class View {
 
   /** Below the conversation: the rating form, or the hint to start a new conversation. */
   setAfter(...nodes: Node[]): void {
+    // The same form again stays put (a comment being typed keeps its focus).
+    const now = [...this.after.childNodes];
+    if (now.length === nodes.length && now.every((n, i) => n === nodes[i])) return;
     this.after.replaceChildren(...nodes);
     if (nodes.length) this.scrollDown();
   }
@@ -367,6 +370,10 @@ export class View {
       if (m.content.type === "event") {
         const text = eventText(m.content, this.s);
         return h("div", { class: "event", "data-test": "event", "data-seq": m.seq, "data-event": m.content.event, hidden: !text }, text ?? "");
+      }
+      if (m.content.type === "survey") {
+        // A line where it was asked; the survey's form sits below the conversation.
+        return h("div", { class: "event", "data-test": "event", "data-seq": m.seq, "data-event": "survey" }, this.s.rateInvited);
       }
       const mine = m.sender.type === "contact";
       const name = mine ? null : who(m);

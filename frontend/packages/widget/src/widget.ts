@@ -12,12 +12,12 @@ import {
   type TimelineItem,
   type WebSocketConstructor,
 } from "@huiliu/sdk";
-import type { Content, EventContent, MenuContent, TextContent } from "@huiliu/sdk";
+import type { Content, EventContent, MenuContent, SurveyContent, TextContent } from "@huiliu/sdk";
 
 import type { EventName, IdentityInput, WidgetMethods } from "./api";
-import { pick, welcomeCopies, type ConversationView } from "./conversation";
-import { leaveForm, ratingForm, type LeaveBody, type RatingBody } from "./forms";
-import { canHandOff, headline, INITIAL, queueText, reduce, showsRating, type PanelAction, type PanelState } from "./panel";
+import { latestSurvey, pick, welcomeCopies, type ConversationView } from "./conversation";
+import { leaveForm, surveyForm, surveyOpen, type AnswerBody, type LeaveBody } from "./forms";
+import { canHandOff, headline, INITIAL, queueText, reduce, type PanelAction, type PanelState } from "./panel";
 import { watchNavigation } from "./navigation";
 import type { Button, RenderContext } from "./render";
 import { Rest, WidgetError } from "./rest";
@@ -74,7 +74,8 @@ export class Widget implements WidgetMethods {
   private typingTimer: ReturnType<typeof setTimeout> | undefined;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private draftTimer: ReturnType<typeof setTimeout> | undefined;
-  private rating: HTMLElement | null = null;
+  /** The survey's form (or its thanks, once answered) and the survey it belongs to. */
+  private rating: { form: HTMLElement; surveyId: number } | null = null;
   private leaving: { form: HTMLElement; clientMsgId: string } | null = null;
   private generation = 0;
   private requested: number | null = null;
@@ -578,10 +579,26 @@ export class Widget implements WidgetMethods {
     this.view?.notice(this.s.leaveDone);
   }
 
-  private async rate(body: RatingBody): Promise<void> {
-    const cid = this.conv?.id;
-    const conv = await this.rest.call<ConversationView>("POST", `/conversations/${cid}/rating`, body);
-    if (this.conv?.id === conv.id) this.conv = { ...this.conv, ...conv };
+  private async answer(cid: number, body: AnswerBody): Promise<void> {
+    const survey = await this.rest.call<{ score: number; comment: string | null; answered_at: string }>(
+      "POST",
+      `/conversations/${cid}/survey/answer`,
+      body,
+    );
+    if (this.conv?.id === cid) this.conv = { ...this.conv, rating_score: survey.score, rating_comment: survey.comment, rated_at: survey.answered_at };
+  }
+
+  /** The survey's form below the conversation: while its survey is open and unanswered, and
+   * with its thanks once answered here. */
+  private surveyNodes(items: readonly TimelineItem[]): Node[] {
+    const survey: SurveyContent | null = latestSurvey(items);
+    const cid = this.timeline.conversationId;
+    if (!survey || cid === null) return [];
+    if (this.rating?.surveyId === survey.survey_id) return [this.rating.form];
+    if (this.state.rated || !surveyOpen(survey)) return [];
+    const form = surveyForm(this.s, survey, (body) => this.answer(cid, body), () => this.dispatch({ type: "rated" }));
+    this.rating = { form, surveyId: survey.survey_id };
+    return [form];
   }
 
   // -- state and drawing -------------------------------------------------------------------
@@ -623,12 +640,7 @@ export class Widget implements WidgetMethods {
     const signIn = cfg.identity_required && !this.session;
     view.setComposer(!!this.client, signIn ? s.signIn : !this.client ? s.connecting : state.phase === "closed" ? s.newChat : s.placeholder);
     if (signIn) view.setConnection(null);
-    if (showsRating(state)) {
-      this.rating ??= ratingForm(s, (body) => this.rate(body), () => this.dispatch({ type: "rated" }));
-      view.setAfter(this.rating);
-    } else if (state.phase === "closed") {
-      view.setAfter(...(this.rating ? [this.rating] : []));
-    } else view.setAfter();
+    view.setAfter(...this.surveyNodes(items));
     view.showSheet(state.leaving && this.leaving ? this.leaving.form : null);
     this.countUnread(items);
   }

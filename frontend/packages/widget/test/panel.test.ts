@@ -2,7 +2,7 @@
 // events, queue frames and what they did; senseless moves change nothing.
 import { describe, expect, it } from "vitest";
 
-import { canHandOff, headline, INITIAL, queueText, reduce, showsRating, type PanelAction, type PanelState } from "../src/panel";
+import { canHandOff, headline, INITIAL, queueText, reduce, type PanelAction, type PanelState } from "../src/panel";
 import { strings } from "../src/strings";
 
 const zh = strings("zh-CN");
@@ -60,25 +60,24 @@ describe("the panel", () => {
     expect(headline(s, zh, null)).toBe("人工客服为您服务");
     s = reduce(s, event("closed", { reason: "问题已解决" }));
     expect(s.phase).toBe("closed");
-    expect(showsRating(s)).toBe(true);
+    expect(s.rated).toBe(false);
     expect(headline(s, zh, null)).toBe("会话已结束");
   });
 
-  it("shows the rating once closed, until rated, and starts over on a new message", () => {
+  it("counts the survey answered once, open or closed, and starts over on a new message", () => {
     let s = run(conversation("open", false, 3));
-    expect(reduce(s, { type: "rated" })).toBe(s); // an open conversation is not rated
-    s = reduce(s, event("closed"));
-    s = reduce(s, { type: "rated" });
+    s = reduce(s, { type: "rated" }); // its agent asked during the chat
     expect(s.rated).toBe(true);
-    expect(showsRating(s)).toBe(false);
     expect(reduce(s, { type: "rated" })).toBe(s);
+    s = reduce(s, event("closed"));
+    expect([s.phase, s.rated]).toEqual(["closed", true]);
     const fresh = reduce(reduce(s, { type: "open" }), { type: "restart" });
     expect(fresh).toEqual({ ...INITIAL, open: true });
     // Only a closed conversation starts over.
     const open = run(conversation("open", true, null));
     expect(reduce(open, { type: "restart" })).toBe(open);
     // A conversation that was rated before the page loaded shows no form.
-    expect(showsRating(run(conversation("closed", false, 3, true)))).toBe(false);
+    expect(run(conversation("closed", false, 3, true)).rated).toBe(true);
   });
 
   it("opens the leave-a-message form only while there is a conversation to leave it in", () => {

@@ -14,8 +14,6 @@ describe("the widget's words", () => {
       const holes = (t: string) => [...t.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
       expect(holes(en[key]), key).toEqual(holes(zh[key]));
     }
-    expect(zh.stars.split("|")).toHaveLength(5);
-    expect(en.stars.split("|")).toHaveLength(5);
   });
 
   it("fill in values as text", () => {

@@ -1,16 +1,26 @@
 // The whole widget in a page (jsdom), against a fake server: REST answered from a table and
 // the SDK's in-memory WebSocket. Greeting and menu at once, a tap goes out as text with its
 // button_id, the bot's stored greeting is not shown twice, unread counting, the queue,
-// who serves, the rating after the close, and nothing typed lost across a "reload".
+// who serves, the survey after the close (answered once: a reload does not ask again), and
+// nothing typed lost across a "reload".
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
-import type { MenuContent, TextContent } from "@huiliu/sdk";
+import type { MenuContent, SurveyContent, TextContent } from "@huiliu/sdk";
 
 import { FakeNetwork, messageNew } from "../../sdk/test/fake-socket";
 import { Widget, type WidgetConfig } from "../src/widget";
 
 const GREETING: TextContent = { type: "text", text: "您好，我是智能助手小汇（机器人）。" };
 const MENU: MenuContent = { type: "menu", text: "常见问题", buttons: [{ id: "menu:c0", label: "订单问题" }, { id: "menu:human", label: "人工客服" }] };
+const SURVEY: SurveyContent = {
+  type: "survey",
+  survey_id: 9,
+  scale: 5,
+  prompt: "感谢您的咨询，请对本次服务进行评价。",
+  comment: true,
+  options: ["非常不满意", "不满意", "一般", "满意", "非常满意"].map((label, i) => ({ score: i + 1, label, tags: i < 2 ? ["回复慢"] : [] })) as SurveyContent["options"],
+  expires_at: "2999-01-01T00:00:00Z",
+};
 const CONFIG: WidgetConfig = {
   title: "汇流商城",
   color: "#ff6600",
@@ -170,7 +180,7 @@ describe("the widget", () => {
   it("tells a waiting customer their place, offers to leave a message, and rates after the close", async () => {
     routes["GET /conversations"] = () => [200, [conversation(42, { with_bot: false })]];
     routes["POST /conversations/42/leave-message"] = (body) => [201, { ack: {}, conversation: conversation(42, { left_message_at: "x", body }) }];
-    routes["POST /conversations/42/rating"] = (body) => [200, conversation(42, { status: "closed", rating_score: (body as { score: number }).score })];
+    routes["POST /conversations/42/survey/answer"] = (body) => [200, { ...(body as object), comment: null, answered_at: "2026-12-01T10:05:00Z" }];
     await started();
     widget.open();
     const sock = network.last;
@@ -189,15 +199,20 @@ describe("the widget", () => {
     expect((left.body as { client_msg_id: string }).client_msg_id).toMatch(/^leave-/);
     expect($("[data-test=leave-form]")).toBeNull();
     expect($("[data-test=notice]")!.textContent).toBe("留言已提交，我们会尽快联系您。");
-    // Closed by the agent: the rating form.
+    // Closed by the agent, then the survey: its form below the conversation.
     sock.push(messageNew(42, 1, { sender: { type: "system", id: null }, content: { type: "event", event: "closed" } }));
     await tick();
     expect($("[data-test=headline]")!.textContent).toBe("会话已结束");
+    expect($("[data-test=rating]")).toBeNull(); // nothing asked yet
+    sock.push(messageNew(42, 2, { sender: { type: "system", id: null }, content: SURVEY }));
+    await tick();
+    expect($("[data-event=survey]")!.textContent).toBe("邀请您对本次服务进行评价");
     const rating = $("[data-test=rating]") as HTMLFormElement;
-    rating.querySelector<HTMLButtonElement>("[data-score='5']")!.click();
+    rating.querySelector<HTMLButtonElement>("[data-score='2']")!.click();
+    rating.querySelector<HTMLButtonElement>("[data-test=rating-tag]")!.click();
     rating.querySelector<HTMLButtonElement>("[data-test=rating-submit]")!.click();
     await tick();
-    expect(calls.find((c) => c.path === "/conversations/42/rating")!.body).toEqual({ score: 5 });
+    expect(calls.find((c) => c.path === "/conversations/42/survey/answer")!.body).toEqual({ score: 2, tags: ["回复慢"] });
     expect($("[data-test=rating-thanks]")!.textContent).toBe("感谢您的评价！");
     // Writing again starts a new conversation; the closed one stays above, inert.
     const input = $("[data-test=input]") as HTMLTextAreaElement;
@@ -208,6 +223,23 @@ describe("the widget", () => {
     expect(sock.frames("message.send").at(-1)!.conversation_id).toBeUndefined();
     expect($$(".history").length).toBe(1);
     expect($("[data-test=pending]")!.textContent).toContain("还有个问题");
+  });
+
+  it("asks a returning customer whose survey is still open, and never one who answered", async () => {
+    const closed = { status: "closed", with_bot: false, assignee_id: 3, closed_at: new Date().toISOString(), last_seq: 2 };
+    routes["GET /conversations"] = () => [200, [conversation(42, closed)]];
+    await started();
+    widget.open();
+    const sock = network.last;
+    sock.push(messageNew(42, 1, { sender: { type: "system", id: null }, content: { type: "event", event: "closed" } }));
+    sock.push(messageNew(42, 2, { sender: { type: "system", id: null }, content: SURVEY }));
+    await tick();
+    expect($("[data-test=rating]")).not.toBeNull();
+    // Answered before this page loaded: the conversation says so, nothing is asked.
+    widget.reset();
+    routes["GET /conversations"] = () => [200, [conversation(42, { ...closed, rating_score: 4, rated_at: "2026-12-01T10:05:00Z" })]];
+    await tick(10);
+    expect($("[data-test=rating]")).toBeNull();
   });
 
   it("keeps an unsent message and the draft across a reload, and sends it once", async () => {

@@ -99,7 +99,9 @@ const vueWarnings = () => warnings.filter((w) => w.includes("[Vue warn]") || w.i
 describe("admin views", () => {
   it("layout: links to every section", async () => {
     const w = await show(AdminLayout);
-    expect(w.findAll("[data-test^=admin-nav-]")).toHaveLength(11);
+    expect(w.findAll("[data-test^=admin-nav-]")).toHaveLength(13);
+    expect(w.find("[data-test=admin-nav-reports]").attributes("href")).toBe("/admin/reports");
+    expect(w.find("[data-test=admin-nav-satisfaction]").attributes("href")).toBe("/admin/satisfaction");
     expect(w.find("[data-test=admin-nav-kb]").attributes("href")).toBe("/admin/kb");
     expect(vueWarnings()).toEqual([]);
   });

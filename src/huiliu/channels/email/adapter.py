@@ -37,7 +37,11 @@ class EmailChannel:
         config = EmailConfig.model_validate(outgoing.config)
         try:
             composed = await compose(
-                services.db, services.settings.resolved_secret_key, config, outgoing
+                services.db,
+                services.settings.resolved_secret_key,
+                config,
+                outgoing,
+                public_url=config.public_url or services.settings.public_url,
             )
         except CannotCompose as exc:
             return Sent.failed(str(exc))

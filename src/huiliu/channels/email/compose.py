@@ -1,7 +1,8 @@
 """An agent's or the bot's message → the reply mail: threaded (In-Reply-To, References,
 ``Re:`` the customer's subject), with a Reply-To carrying the conversation's signed token,
 text and HTML alternatives, and the files of file and image messages attached from
-Huiliu's own store (never fetched over HTTP)."""
+Huiliu's own store (never fetched over HTTP). A satisfaction survey becomes links to its
+rating page (``/rate/{token}``, one per score)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from huiliu.db import Database
 from huiliu.db.base import utcnow
 from huiliu.errors import NotFound
 from huiliu.files import service as files_service
+from huiliu.satisfaction.models import Survey
 
 MAX_REFERENCES = 20  # RFC 5322 asks to keep References short; the newest ones matter
 _FILE_URL = re.compile(r"/files/([A-Za-z0-9_-]{32})/")
@@ -64,7 +66,11 @@ def reply_subject(subject: str | None) -> str:
     return "Re: " + _RE.sub("", subject).strip()
 
 
-async def compose(db: Database, secret: str, config: EmailConfig, outgoing: Outgoing) -> Composed:
+async def compose(
+    db: Database, secret: str, config: EmailConfig, outgoing: Outgoing, *, public_url: str = ""
+) -> Composed:
+    """``public_url``: where customers reach Huiliu (the account's, else HUILIU_PUBLIC_URL),
+    for the rating page's links."""
     recipient = outgoing.recipient
     msg = EmailMessage()
     msg["From"] = Address(config.display_name, config.local, config.domain)
@@ -87,7 +93,13 @@ async def compose(db: Database, secret: str, config: EmailConfig, outgoing: Outg
         # RFC 3834: their auto-responders must not answer ours.
         msg["Auto-Submitted"] = "auto-replied"
     msg["X-Auto-Response-Suppress"] = "All" if msg["Auto-Submitted"] else "OOF"
-    text, rich, files = _body(outgoing.message.content)
+    content = outgoing.message.content
+    files: list[tuple[str, str]] = []
+    if content.get("type") == "survey":
+        link = await _rating_link(db, outgoing.tenant_id, content, public_url)
+        text, rich = survey_body(content, link)
+    else:
+        text, rich, files = _body(content)
     msg.set_content(text)
     msg.add_alternative(rich, subtype="html")
     for url, name in files:
@@ -137,6 +149,43 @@ def _body(content: dict[str, Any]) -> tuple[str, str, list[tuple[str, str]]]:
             files += f
         return "\n\n".join(texts), "\n".join(htmls), files
     raise CannotCompose(f"a {kind} message cannot be sent by e-mail")
+
+
+async def _rating_link(db: Database, tenant_id: int, content: dict[str, Any], base: str) -> str:
+    async with db.read() as session:
+        survey = await session.get(Survey, content.get("survey_id"))
+    if survey is None or survey.tenant_id != tenant_id:
+        raise CannotCompose("the survey is no longer stored")
+    if not base:
+        raise CannotCompose("no public URL to link the rating page to (HUILIU_PUBLIC_URL)")
+    return f"{base.rstrip('/')}/rate/{survey.token}"
+
+
+def survey_body(content: dict[str, Any], link: str) -> tuple[str, str]:
+    """The survey as mail: the prompt, then each score as a link to the rating page with the
+    score chosen (one tap from a phone's mail app), the page's own link last."""
+    options = content.get("options", [])
+    prompt = str(content.get("prompt", ""))
+    lines = [prompt, ""]
+    lines += [f"{o['score']} {o['label']}：{link}?score={o['score']}" for o in options]
+    lines += ["", f"或打开评价页面：{link}"]
+    button = (
+        '<a href="{href}" style="display:inline-block;margin:4px 6px 4px 0;padding:10px 14px;'
+        "border-radius:6px;background:#2563eb;color:#ffffff;text-decoration:none;"
+        'font-size:15px">{label}</a>'
+    )
+    buttons = "".join(
+        button.format(
+            href=html.escape(f"{link}?score={o['score']}"), label=html.escape(str(o["label"]))
+        )
+        for o in options
+    )
+    rich = (
+        f"<p>{html.escape(prompt)}</p><p>{buttons}</p>"
+        f'<p style="color:#666;font-size:13px">或打开评价页面：'
+        f'<a href="{html.escape(link)}">{html.escape(link)}</a></p>'
+    )
+    return "\n".join(lines), rich
 
 
 def _paragraphs(text: str) -> str:

@@ -5,7 +5,8 @@ text → ``text``; rich (a KB answer's HTML) → ``text`` keeping its links (WeC
 text with ``bizmsgmenuid``: the button's id comes back); answer → its parts, consecutive
 texts joined; image → uploaded with ``media/upload`` then ``image`` (a link in a text if
 WeChat refuses the file); card → ``news`` with its link (a text when it has none); file,
-audio, video → a text with the link; location → a text.
+audio, video → a text with the link; location → a text; survey → a text asking for a number
+(the customer's reply answers it).
 https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Service_Center_messages.html
 """
 
@@ -21,6 +22,7 @@ import httpx
 import nh3
 
 from huiliu.channels.base import Services
+from huiliu.channels.plaintext import survey_text
 from huiliu.channels.wechat.client import ApiError
 from huiliu.errors import NotFound
 from huiliu.files import service as files_service
@@ -125,6 +127,8 @@ async def render(
         return [_text(f"[位置] {where} ({content['lat']}, {content['lng']})".strip())]
     if kind == "answer":
         return await _answer(services, tenant_id, content["parts"], upload)
+    if kind == "survey":
+        return [_text(survey_text(content))]
     return []  # events, calls: nothing a WeChat customer reads
 
 

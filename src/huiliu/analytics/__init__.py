@@ -1,0 +1,1 @@
+"""Reports: facts and rollups maintained as events happen, the report routes over them."""

@@ -1,0 +1,401 @@
+"""The report fold: a conversation's facts computed from its raw rows, stored with their
+bucket contributions (``rollup.save_facts``) and, once it closed, its hot-word terms.
+docs/analytics.md tells the rules.
+
+The outbox job ``analytics.conversation`` (queued by ``analytics.triggers`` in the
+transaction of every change a report counts) runs ``run_job``; ``huiliu analytics rebuild``
+runs ``fold`` over every conversation in batches. Both read the truth when they run, so a
+job run twice, late or out of order, changes nothing: a fold is a function of the raw rows.
+
+The facts (``facts_of``, the one definition; docs/analytics.md says the same):
+
+- ``opened_at``: the conversation's creation (its ``opened`` event).
+- ``bot_served``: the bot served it first (the conversation is with the bot, or has a bot
+  message or a handoff in its log).
+- ``queued_at``: when it first needed a person — its opening, for a conversation that never
+  had the bot; otherwise the first of the bot's handoff, a transfer, an assignment and a
+  person's message (an agent who takes a conversation from the bot is its first need), or,
+  for one the customer moved to a queue by a menu choice, the queue time on its row. None:
+  the bot alone.
+- ``handed_over``: ``queued_at`` is set (it reached the queue or a person).
+- ``assigned_at``: its first ``assigned`` event.
+- ``first_response_at``: the first message by a person (sender ``agent``) at or after
+  ``queued_at``.
+- ``closed_at``: its ``closed`` event (the row's ``closed_at`` for one closed without one).
+- ``wait_s`` = assigned − queued; ``first_response_s`` = first response − queued;
+  ``handling_s`` = closed − first assignment (seconds; None until both ends exist).
+- ``wait_bh_s``, ``first_response_bh_s``: the same in business hours
+  (``tickets.sla.Clock(hours).between``) over the working hours of the conversation's group,
+  else the tenant's report settings' hours, else calendar time (equal to the plain ones).
+- ``closed_by``: ``agent`` (the closed event names an account), ``timeout`` (the routing
+  timeout's idle close), ``system`` (the phone channel closing after the call), else
+  ``customer``.
+- ``transfers``: ``transferred`` events made by a person (a return to the queue after a
+  reply timeout or an agent leaving is the system's, not a transfer).
+- ``messages_customer`` / ``messages_agent`` / ``messages_bot``: messages by sender type
+  (system events and notices not counted).
+- ``agent_id``: the agent who served last (the last ``assigned`` event's, else the last
+  person who wrote; None: no person). ``group_id``: the conversation's (last) group.
+- ``surveyed``, ``rating_score``, ``rating_scale``: its satisfaction survey (asked; its score
+  on its scale once answered); without a survey, the legacy ``rating_score`` on 5 points.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, and_, case, or_, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from huiliu.analytics import rollup, terms
+from huiliu.analytics import settings as report_settings
+from huiliu.analytics.triggers import KIND
+from huiliu.conversations.models import Conversation, ConversationStatus, Message, SenderType
+from huiliu.outbox.registry import Context, Job, Outcome
+from huiliu.routing.hours import WorkingHours
+from huiliu.routing.models import Group
+from huiliu.satisfaction.models import Survey
+from huiliu.tickets.sla import Clock
+
+__all__ = ["KIND", "facts_from_raw", "facts_of", "fold", "run_job"]
+
+conversations = cast(Table, Conversation.__table__)
+messages = cast(Table, Message.__table__)
+groups = cast(Table, Group.__table__)
+surveys = cast(Table, Survey.__table__)
+
+# How closes without an account are told apart (the events carry no "by"): the routing
+# timeout's reason (routing/timeouts.py) and the phone channel's (channels/phone/actions.py).
+TIMEOUT_CLOSE = re.compile(r"^idle for \d+ min$")
+SYSTEM_CLOSE_REASONS = frozenset({"通话结束"})
+LEGACY_SCALE = 5  # conversations.rating_score: 1–5 stars
+
+CONVERSATION_COLUMNS = (
+    "id",
+    "tenant_id",
+    "contact_id",
+    "channel",
+    "status",
+    "group_id",
+    "with_bot",
+    "queued_at",
+    "created_at",
+    "closed_at",
+    "rating_score",
+)
+
+
+def _seconds(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return max(0.0, (end - start).total_seconds())
+
+
+def _business(clock: Clock, start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return clock.between(start, end)
+
+
+def facts_of(
+    conversation: Mapping[str, Any],
+    messages: Sequence[Mapping[str, Any]],
+    survey: Mapping[str, Any] | None,
+    hours: WorkingHours | None,
+) -> dict[str, Any]:
+    """Every ``rollup.FACT_FIELDS`` value of one conversation, from its row (the
+    ``CONVERSATION_COLUMNS``), its messages in ``seq`` order (``sender_type``, ``sender_id``,
+    ``content_type``, ``content`` — events' at least — and ``created_at``), its survey row
+    (``scale``, ``score``) and the business hours that apply (None: calendar time). Pure:
+    the fold and the benchmark's generator share it."""
+    opened_at: datetime = conversation["created_at"]
+    bot = bool(conversation["with_bot"])
+    handoff_at: datetime | None = None
+    transfer_at: datetime | None = None
+    assigned_at: datetime | None = None
+    closed_at: datetime | None = None
+    closed_event: Mapping[str, Any] | None = None
+    agent_times: list[datetime] = []
+    last_assigned: int | None = None
+    last_writer: int | None = None
+    transfers = 0
+    counts = {SenderType.contact.value: 0, SenderType.agent.value: 0, SenderType.bot.value: 0}
+    for message in messages:
+        sender = str(message["sender_type"])
+        at: datetime = message["created_at"]
+        if sender in counts:
+            counts[sender] += 1
+        if sender == SenderType.bot.value:
+            bot = True
+        elif sender == SenderType.agent.value:
+            agent_times.append(at)
+            if message["sender_id"] is not None:
+                last_writer = int(message["sender_id"])
+        if message["content_type"] != "event":
+            continue
+        content = message["content"] or {}
+        event = content.get("event")
+        if event == "handoff":
+            bot = True
+            handoff_at = handoff_at or at
+        elif event == "assigned":
+            assigned_at = assigned_at or at
+            if content.get("account_id") is not None:
+                last_assigned = int(content["account_id"])
+        elif event == "transferred":
+            transfer_at = transfer_at or at
+            if content.get("account_id") is not None:
+                transfers += 1
+        elif event == "closed":
+            closed_at, closed_event = at, content
+    if closed_at is None and conversation["status"] == ConversationStatus.closed.value:
+        closed_at = conversation["closed_at"]
+
+    if not bot:
+        queued_at: datetime | None = opened_at
+    else:
+        needs = [
+            t
+            for t in (handoff_at, transfer_at, assigned_at, agent_times[0] if agent_times else None)
+            if t is not None
+        ]
+        if not needs and not conversation["with_bot"] and conversation["queued_at"] is not None:
+            needs.append(conversation["queued_at"])  # a menu choice put it in a queue
+        queued_at = min(needs) if needs else None
+    first_response_at = (
+        next((t for t in agent_times if t >= queued_at), None) if queued_at is not None else None
+    )
+
+    closed_by: str | None = None
+    if closed_at is not None:
+        event_content = closed_event or {}
+        reason = str(event_content.get("reason") or "")
+        if event_content.get("account_id") is not None:
+            closed_by = "agent"
+        elif TIMEOUT_CLOSE.match(reason):
+            closed_by = "timeout"
+        elif closed_event is None or reason in SYSTEM_CLOSE_REASONS:
+            closed_by = "system"
+        else:
+            closed_by = "customer"
+
+    score: int | None = None
+    scale: int | None = None
+    if survey is not None:
+        surveyed = True
+        if survey["score"] is not None:
+            score, scale = int(survey["score"]), int(survey["scale"])
+    else:
+        surveyed = conversation["rating_score"] is not None
+        if surveyed:
+            score, scale = int(conversation["rating_score"]), LEGACY_SCALE
+
+    clock = Clock(hours)
+    return {
+        "tenant_id": conversation["tenant_id"],
+        "contact_id": conversation["contact_id"],
+        "channel": conversation["channel"],
+        "group_id": conversation["group_id"],
+        "agent_id": last_assigned if last_assigned is not None else last_writer,
+        "opened_at": opened_at,
+        "queued_at": queued_at,
+        "assigned_at": assigned_at,
+        "first_response_at": first_response_at,
+        "closed_at": closed_at,
+        "closed_by": closed_by,
+        "handed_over": queued_at is not None,
+        "bot_served": bot,
+        "wait_s": _seconds(queued_at, assigned_at),
+        "wait_bh_s": _business(clock, queued_at, assigned_at),
+        "first_response_s": _seconds(queued_at, first_response_at),
+        "first_response_bh_s": _business(clock, queued_at, first_response_at),
+        "handling_s": _seconds(assigned_at, closed_at),
+        "transfers": transfers,
+        "messages_customer": counts[SenderType.contact.value],
+        "messages_agent": counts[SenderType.agent.value],
+        "messages_bot": counts[SenderType.bot.value],
+        "surveyed": surveyed,
+        "rating_score": score,
+        "rating_scale": scale,
+    }
+
+
+def customer_texts(messages: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The customer's own words: their text messages, menu taps left out."""
+    return [
+        str(m["content"]["text"])
+        for m in messages
+        if m["sender_type"] == SenderType.contact.value
+        and m["content_type"] == "text"
+        and m["content"]
+        and not m["content"].get("button_id")
+    ]
+
+
+@dataclass
+class Raw:
+    """What the fold reads of one conversation."""
+
+    conversation: dict[str, Any]
+    hours: WorkingHours | None  # its group's working hours
+    messages: list[dict[str, Any]]
+    survey: dict[str, Any] | None
+
+
+async def read_raw(
+    conn: AsyncConnection, conversation_ids: Sequence[int], *, tenant_id: int | None = None
+) -> dict[int, Raw]:
+    """The raw rows of these conversations (only ``tenant_id``'s, when given), locked
+    against changes until the caller's transaction ends, in three statements."""
+    ids = sorted(set(conversation_ids))
+    if not ids:
+        return {}
+    query = (
+        select(
+            *(conversations.c[name] for name in CONVERSATION_COLUMNS),
+            groups.c.working_hours,
+        )
+        .select_from(conversations.outerjoin(groups, groups.c.id == conversations.c.group_id))
+        .where(conversations.c.id.in_(ids))
+        .order_by(conversations.c.id)
+        # The writers of a conversation lock its row: a fold never saves facts older than
+        # ones another fold saved after a later change.
+        .with_for_update(of=conversations)
+    )
+    if tenant_id is not None:
+        query = query.where(conversations.c.tenant_id == tenant_id)
+    out: dict[int, Raw] = {}
+    for row in (await conn.execute(query)).mappings():
+        hours = row["working_hours"]
+        out[int(row["id"])] = Raw(
+            conversation={name: row[name] for name in CONVERSATION_COLUMNS},
+            hours=WorkingHours.model_validate(hours) if hours else None,
+            messages=[],
+            survey=None,
+        )
+    if not out:
+        return out
+    found = sorted(out)
+    # Content only where the fold looks at it (events, the customer's texts).
+    wanted = or_(
+        messages.c.content_type == "event",
+        and_(
+            messages.c.sender_type == SenderType.contact.value,
+            messages.c.content_type == "text",
+        ),
+    )
+    for m in (
+        await conn.execute(
+            select(
+                messages.c.conversation_id,
+                messages.c.sender_type,
+                messages.c.sender_id,
+                messages.c.content_type,
+                case((wanted, messages.c.content), else_=None).label("content"),
+                messages.c.created_at,
+            )
+            .where(messages.c.conversation_id.in_(found))
+            .order_by(messages.c.conversation_id, messages.c.seq)
+        )
+    ).mappings():
+        out[int(m["conversation_id"])].messages.append(dict(m))
+    for s in (
+        await conn.execute(
+            select(surveys.c.conversation_id, surveys.c.scale, surveys.c.score).where(
+                surveys.c.conversation_id.in_(found)
+            )
+        )
+    ).mappings():
+        out[int(s["conversation_id"])].survey = dict(s)
+    return out
+
+
+async def facts_from_raw(conn: AsyncConnection, conversation_id: int) -> dict[str, Any] | None:
+    """Every ``rollup.FACT_FIELDS`` value of the conversation, computed from its raw rows
+    (None: no such conversation)."""
+    raw = (await read_raw(conn, [conversation_id])).get(conversation_id)
+    if raw is None:
+        return None
+    settings = await report_settings.get(conn, tenant_id=raw.conversation["tenant_id"])
+    return facts_of(
+        raw.conversation, raw.messages, raw.survey, raw.hours or settings.business_hours
+    )
+
+
+LOCK_SPACE = 0x6166  # the report tables' advisory locks (routing's tenant lock is 0x6875)
+
+
+async def lock_tenant_shared(conn: AsyncConnection, tenant_id: int) -> None:
+    """Folds of a tenant run side by side; ``rebuild.clear`` takes this lock exclusively
+    for each of its steps, so no fold is half on either side of one (PostgreSQL; SQLite
+    runs one writer at a time anyway)."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(
+            text("SELECT pg_advisory_xact_lock_shared(:space, :tenant)"),
+            {"space": LOCK_SPACE, "tenant": tenant_id},
+        )
+
+
+@dataclass
+class Folded:
+    conversations: int = 0  # found and folded
+    facts_changed: int = 0
+    terms_changed: int = 0
+
+
+async def fold(conn: AsyncConnection, *, tenant_id: int, conversation_ids: Sequence[int]) -> Folded:
+    """Recompute and store the facts of these conversations of the tenant (and the terms of
+    the closed ones), in the caller's write transaction. Ids of another tenant's or of no
+    conversation are skipped."""
+    await lock_tenant_shared(conn, tenant_id)
+    raws = await read_raw(conn, conversation_ids, tenant_id=tenant_id)
+    if not raws:
+        return Folded()
+    settings = await report_settings.get(conn, tenant_id=tenant_id)
+    new: dict[int, dict[str, Any]] = {}
+    for cid, raw in raws.items():
+        hours = raw.hours or settings.business_hours
+        new[cid] = facts_of(raw.conversation, raw.messages, raw.survey, hours)
+    changed = await rollup.save_facts(conn, new)
+    closed = [cid for cid in raws if new[cid]["closed_at"] is not None]
+    terms_changed = 0
+    if closed:
+        analyzer = await terms.analyzer_for(conn, tenant_id)
+        zone = settings.zone
+        terms_changed = await terms.save_terms(
+            conn,
+            tenant_id=tenant_id,
+            new={
+                cid: (
+                    new[cid]["opened_at"].astimezone(zone).date(),
+                    analyzer.terms(customer_texts(raws[cid].messages)),
+                )
+                for cid in closed
+            },
+        )
+    return Folded(conversations=len(raws), facts_changed=changed, terms_changed=terms_changed)
+
+
+async def run_job(ctx: Context, job: Job) -> Outcome:
+    """The outbox handler of ``analytics.conversation``: fold one conversation in one write
+    transaction. A conversation gone, or of another tenant, is done with nothing to do."""
+    cid = job.payload.get("conversation_id")
+    if not isinstance(cid, int) or isinstance(cid, bool):
+        return Outcome.failed(f"payload has no conversation_id: {job.payload!r}")
+    # The tenant's term analyzer before any lock (jieba's dictionary loads once, in a thread):
+    # the write transaction then finds it ready.
+    async with ctx.db.read() as session:
+        await terms.analyzer_for(await session.connection(), job.tenant_id)
+    async with ctx.db.write_connection() as conn:
+        folded = await fold(conn, tenant_id=job.tenant_id, conversation_ids=[cid])
+    return Outcome.done(
+        {
+            "found": folded.conversations == 1,
+            "facts_changed": folded.facts_changed > 0,
+            "terms_changed": folded.terms_changed > 0,
+        }
+    )

@@ -1,0 +1,2 @@
+"""Satisfaction surveys: configured per tenant, asked on every channel, stored per
+conversation and agent (docs/satisfaction.md)."""
