@@ -1117,6 +1117,7 @@ async def test_bad_filters_are_refused_with_a_clear_message(
         ("conversations", {"hour": "2026-03-02T02:30:00Z", **PERIOD}, "whole UTC hour"),
         ("conversations", {"hour": "2026-03-09T02:00:00Z", **PERIOD}, "outside the period"),
         ("conversations", {"hour": "2026-03-02T02:00:00", **PERIOD}, "offset"),
+        ("conversations", {"hour": "9999-12-31T23:00:00-01:00", **PERIOD}, "out of range"),
         ("conversations", {"term": ""}, "term"),
         ("hot-words", {"limit": 0}, "limit"),
         ("hot-words", {"limit": 101}, "limit"),
@@ -1178,3 +1179,16 @@ async def test_supervisors_and_admins_see_every_report_and_nobody_else_does(
     for path, params in ROUTES:
         r = await http.get(f"/api/v1/reports/{path}", params=params)
         assert r.status_code == 401, path
+
+
+def test_exported_cells_never_run_as_formulas_and_drop_what_a_sheet_cannot_hold() -> None:
+    """A customer's name comes from their channel profile: "=HYPERLINK(…)" stays text, and a
+    control character in a nickname does not break the export."""
+    rows = [["名称", "数量"], ['=HYPERLINK("http://evil","x")', 1], ["Lin\x01", -2], ["@me", 3]]
+    sheet = openpyxl.load_workbook(io.BytesIO(export.to_xlsx(rows, "会话"))).active
+    assert sheet is not None
+    cells = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert cells[1:] == [['\'=HYPERLINK("http://evil","x")', 1], ["Lin", -2], ["'@me", 3]]
+    assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
+    parsed = list(csv.reader(io.StringIO(export.to_csv(rows).decode("utf-8-sig"))))
+    assert parsed[1:] == [['\'=HYPERLINK("http://evil","x")', "1"], ["Lin", "-2"], ["'@me", "3"]]

@@ -602,6 +602,11 @@ def test_replies_are_read_as_a_number_and_a_comment() -> None:
     assert parse("1 星 回复慢") == (1, "回复慢")
     assert parse("3.") == (3, None)
     assert parse("2个小时了") is None
+    # After a survey, a quantity is a customer writing, not a rating.
+    for text in ["3分钟前下的单还没发货", "1-2天能到吗", "2 件衣服都破了", "2 天了"]:
+        assert parse(text) is None, text
+    assert parse("4分 还行") == (4, "还行")
+    assert parse("5颗星") == (5, None)
     assert parse("很好") is None
     assert parse("123") is None
     text = survey_text(
@@ -682,6 +687,9 @@ async def test_an_email_survey_links_to_the_rating_page_which_takes_the_answer_o
     assert unknown.status_code == 404
     assert "评价链接无效" in unknown.text
     assert (await http.post("/rate/short", data={"score": "1"})).status_code == 404
+    # A digit that is not ASCII ("²".isdigit() is true, int("²") fails) is a bad form, not a 500.
+    assert (await http.get(path, params={"score": "²"})).status_code < 500
+    assert (await http.post(path, data={"score": "²"})).status_code < 500
 
     # Another conversation's survey, after its window closed.
     second = mail(account["config"]["address"], customer, subject="又一个问题")

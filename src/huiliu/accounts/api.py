@@ -61,6 +61,9 @@ async def set_status(body: StatusIn, principal: AgentDep, runtime: RuntimeDep) -
             session, tenant_id=principal.tenant_id, account_id=principal.id
         )
         account.status = body.status
+        # The account's row first, then the report span, as agent_gone and deactivation
+        # lock them: never the other way round (a deadlock on PostgreSQL).
+        await session.flush()
         # Reports count online and away time from here (in this transaction).
         await report_presence.status_changed(
             await session.connection(),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import datetime
 from urllib.parse import quote
@@ -258,10 +259,24 @@ def conversation_cells(row: ConversationRow, zone: ZoneInfo) -> list[Cell]:
 # --- files ---------------------------------------------------------------------------------
 
 
+# Control characters a spreadsheet cannot hold (openpyxl refuses them), and the first
+# characters that make Excel read a cell as a formula: a customer's name is never run.
+_ILLEGAL = re.compile(r"[\000-\010\013\014\016-\037]")
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _safe(cell: Cell) -> Cell:
+    if isinstance(cell, str):
+        cell = _ILLEGAL.sub("", cell)
+        if cell.startswith(_FORMULA):
+            return "'" + cell
+    return cell
+
+
 def _text(cell: Cell) -> Cell:
     if isinstance(cell, datetime):
         return cell.isoformat(sep=" ")
-    return cell
+    return _safe(cell)
 
 
 def csv_text(rows: Iterable[Sequence[Cell]]) -> str:
@@ -281,7 +296,7 @@ def to_xlsx(rows: Iterable[Sequence[Cell]], sheet: str) -> bytes:
     book = Workbook(write_only=True)
     page = book.create_sheet(sheet[:31])
     for row in rows:
-        page.append(list(row))
+        page.append([_safe(c) for c in row])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

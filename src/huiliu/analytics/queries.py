@@ -1033,7 +1033,10 @@ def check_hour(w: Window, hour: datetime | None) -> datetime | None:
         raise InvalidInput(
             "hour needs a time zone offset (e.g. 2026-03-01T08:00:00Z)", field="hour"
         )
-    hour = hour.astimezone(UTC)
+    try:
+        hour = hour.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise InvalidInput("hour is out of range", field="hour") from None
     if hour.minute or hour.second or hour.microsecond:
         raise InvalidInput("hour must be a whole UTC hour", field="hour")
     if not w.first_hour <= hour < w.end_hour:

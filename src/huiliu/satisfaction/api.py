@@ -203,7 +203,7 @@ async def rating_page(token: str, request: Request, runtime: RuntimeDep) -> HTML
     if state == "expired":
         return _expired(shop)
     given = request.query_params.get("score", "")
-    score = int(given) if given.isdigit() else None
+    score = int(given) if given.isascii() and given.isdigit() and len(given) <= 2 else None
     return _html(
         page.form_page(shop=shop, survey=survey, action=f"/rate/{token}", now=now, score=score)
     )
@@ -224,7 +224,7 @@ async def rate_by_link(token: str, request: Request, runtime: RuntimeDep) -> HTM
     except (UnicodeDecodeError, ValueError):
         form = []
     given = next((v for k, v in form if k == "score"), "").strip()
-    score = int(given) if given.isdigit() and len(given) <= 2 else None
+    score = int(given) if given.isascii() and given.isdigit() and len(given) <= 2 else None
     tags = [v for k, v in form if score is not None and k == f"tags_{score}"]
     comment = next((v for k, v in form if k == "comment"), "").strip()
     now = utcnow()

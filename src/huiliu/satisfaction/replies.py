@@ -24,13 +24,16 @@ from huiliu.satisfaction import actions, service
 from huiliu.satisfaction.schemas import MAX_COMMENT
 
 # "5", "5分", "4 星", "5 很好", "5，态度很好", "1 回复慢": the number, then nothing, a unit, or
-# a separator before the comment. "2个小时了" or "10" are not answers.
-_SEPARATORS = r"\s,，.。、;；:：!！~～\-—"
+# a separator before the comment. A quantity is not an answer: "3分钟前下的单", "1-2天能到吗",
+# "2 件衣服都破了", "2个小时了"; nor is "10" on a 5-point scale.
+_SEPARATORS = r"\s,，.。、;；:：!！"
 _REPLY = re.compile(
-    rf"^\s*(?P<n>\d{{1,2}})(?:\s*(?:颗星|星|分)(?P<a>.*)|(?P<b>(?:[{_SEPARATORS}].*)?))$",
-    re.DOTALL,
+    rf"^\s*(?P<n>\d{{1,2}})\s*(?:颗星|星|分(?!钟))?(?P<rest>(?:[{_SEPARATORS}].*)?)$",
+    re.DOTALL | re.ASCII,
 )
 _LEADING = re.compile(rf"^[{_SEPARATORS}]+")
+# Measure words and units: a number followed by one of them counts something.
+_QUANTITY = frozenset("个件条只双套箱包盒瓶袋份张台部天日号周月年小时分钟秒次遍元块毛角斤克米单")
 
 
 def parse(text: str) -> tuple[int, str | None] | None:
@@ -39,7 +42,9 @@ def parse(text: str) -> tuple[int, str | None] | None:
     match = _REPLY.match(said)
     if match is None:
         return None
-    rest = _LEADING.sub("", (match.group("a") or match.group("b") or "").strip()).strip()
+    rest = _LEADING.sub("", match.group("rest").strip()).strip()
+    if rest and rest[0] in _QUANTITY:
+        return None
     return int(match.group("n")), rest or None
 
 
@@ -79,6 +84,8 @@ async def take(
         return None  # answered a moment ago by another reply
     # Offered tags the comment names count as picked ("1 回复慢"); the words stay the comment.
     tags = [t for t in service.offered_tags(row, score) if comment and t in comment]
+    if comment and not tags and not (row.offer or {}).get("comment", False):
+        return None  # words the survey cannot keep: a message for a person, not an answer
     if not (row.offer or {}).get("comment", False):
         comment = None
     comment = comment[:MAX_COMMENT] if comment else None
