@@ -57,6 +57,19 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
         asyncio.run(drop_pg_database(name))
 
 
+def module_backend(backend: Backend, directory: Path, tag: str) -> Backend:
+    """A database of its own for a module that starts its own server. On SQLite the embedded
+    deployment is one process: the session's server, still running on the shared database,
+    would route the module's conversations and publish their events on its own in-process
+    bus, which the module's sockets never hear. On PostgreSQL the Redis bus carries events
+    between servers, and the shared database serves."""
+    if backend.name != "sqlite":
+        return backend
+    url = f"sqlite+aiosqlite:///{directory / 'huiliu.db'}"
+    asyncio.run(upgrade(url))
+    return Backend("sqlite", url, "", f"{backend.redis_channel}:{tag}")
+
+
 def make_settings(backend: Backend, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "database_url": backend.database_url,

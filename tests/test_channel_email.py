@@ -23,8 +23,9 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from huiliu.channels.email import threads
 from huiliu.channels.email.parse import trim_quoted
+from huiliu.config import Settings
 from tests.clients import bearer
-from tests.conftest import TEST_SECRET, make_settings
+from tests.conftest import TEST_SECRET, make_settings, module_backend
 from tests.factories import World
 from tests.fake_imap import FakeImap
 from tests.server import ThreadServer
@@ -78,11 +79,16 @@ class Sink:
 
 
 @pytest.fixture(scope="module")
-def server(backend: Backend) -> Iterator[ThreadServer]:
-    """This module's own server: the embedded SMTP server on, IMAP polled every second."""
-    settings = make_settings(
-        backend, smtp_port=free_port(), imap_poll_s=1, max_upload_bytes=MAX_UPLOAD
-    )
+def settings(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """This module's settings: the embedded SMTP server on, IMAP polled every second, on a
+    database of the module's own where the session's server would get in the way."""
+    own = module_backend(backend, tmp_path_factory.mktemp("email"), "email")
+    return make_settings(own, smtp_port=free_port(), imap_poll_s=1, max_upload_bytes=MAX_UPLOAD)
+
+
+@pytest.fixture(scope="module")
+def server(settings: Settings) -> Iterator[ThreadServer]:
+    """This module's own server."""
     srv = ThreadServer(settings, free_port())
     srv.start()
     yield srv
@@ -526,6 +532,16 @@ async def test_a_bounce_of_our_reply_marks_its_delivery_failed(
         maintype="text",
         subtype="rfc822-headers",
     )
+
+    async def in_state(status: str) -> Any:
+        r = await http.get(
+            f"/api/v1/conversations/{cid}/deliveries", headers=bearer(world.agent.token)
+        )
+        return [s for s in r.json() if s["message_id"] == message_id and s["status"] == status]
+
+    # A bounce comes back after our server handed the mail over (the worker records "sent"
+    # once the SMTP conversation ended; the sink has it a moment before).
+    await wait_for(lambda: in_state("sent"))
     await send_bounce(server, report.as_bytes(), address)
 
     async def failed() -> Any:

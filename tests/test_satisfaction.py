@@ -20,12 +20,13 @@ from sqlalchemy import update
 
 from huiliu.channels.plaintext import survey_text
 from huiliu.channels.weibo.adapter import replies as weibo_replies
+from huiliu.config import Settings
 from huiliu.db import Database
 from huiliu.db.base import utcnow
 from huiliu.satisfaction.models import Survey
 from huiliu.satisfaction.replies import parse
 from tests.clients import Connect, Socket, bearer, open_conversation, widget_session
-from tests.conftest import make_settings
+from tests.conftest import make_settings, module_backend
 from tests.factories import World
 from tests.fake_twilio import FakeTwilio, inbound_params
 from tests.fake_twilio import push as sms_push
@@ -40,9 +41,17 @@ from tests.test_routing import backdate, make_group, set_routing
 
 
 @pytest.fixture(scope="module")
-def server(backend: Backend) -> Iterator[ThreadServer]:
-    """This module's server: the embedded SMTP server on (the e-mail survey)."""
-    srv = ThreadServer(make_settings(backend, smtp_port=free_port()), free_port())
+def settings(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """This module's settings: the embedded SMTP server on (the e-mail survey), on a
+    database of the module's own where the session's server would get in the way."""
+    own = module_backend(backend, tmp_path_factory.mktemp("satisfaction"), "satisfaction")
+    return make_settings(own, smtp_port=free_port())
+
+
+@pytest.fixture(scope="module")
+def server(settings: Settings) -> Iterator[ThreadServer]:
+    """This module's server."""
+    srv = ThreadServer(settings, free_port())
     srv.start()
     yield srv
     srv.stop()
@@ -297,8 +306,8 @@ async def test_an_idle_close_asks_with_the_timeout_trigger_only_while_it_is_on(
         session = await widget_session(http, world.widget_key)
         visitor = await connect("visitor", session["visitor_token"])
         cid = (await visitor.send_text("你好，在吗", "i-1"))["conversation_id"]
-        while True:
-            content = (await visitor.recv_type("message.new"))["message"]["content"]
+        while True:  # routing and the idle sweep run on the server's clock: wait generously
+            content = (await visitor.recv_type("message.new", timeout=30))["message"]["content"]
             if content.get("event") == "assigned":
                 break
         await backdate(db, cid, last_message_at=601)

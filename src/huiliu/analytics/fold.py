@@ -263,8 +263,9 @@ async def read_raw(
         .where(conversations.c.id.in_(ids))
         .order_by(conversations.c.id)
         # The writers of a conversation lock its row: a fold never saves facts older than
-        # ones another fold saved after a later change.
-        .with_for_update(of=conversations)
+        # ones another fold saved after a later change. FOR NO KEY UPDATE: inserts that
+        # refer to the conversation (a ticket, a message) do not wait for the fold.
+        .with_for_update(of=conversations, key_share=True)
     )
     if tenant_id is not None:
         query = query.where(conversations.c.tenant_id == tenant_id)

@@ -45,7 +45,9 @@ TRANSCRIPT_LIMIT = 2000
 
 async def lock_tenant(session: AsyncSession, tenant_id: int) -> None:
     """Orders a tenant's checklist and batch writes (SQLite: the write lock does)."""
-    await session.execute(select(Tenant.id).where(Tenant.id == tenant_id).with_for_update())
+    await session.execute(
+        select(Tenant.id).where(Tenant.id == tenant_id).with_for_update(key_share=True)
+    )
 
 
 # --- settings ------------------------------------------------------------------------------

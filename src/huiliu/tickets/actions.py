@@ -115,8 +115,11 @@ def record(
 
 
 async def _next_number(session: AsyncSession, tenant_id: int) -> int:
-    # The tenant's row lock orders concurrent creations (SQLite: the write lock does).
-    await session.execute(select(Tenant.id).where(Tenant.id == tenant_id).with_for_update())
+    # The tenant's row lock orders concurrent creations (SQLite: the write lock does); FOR NO
+    # KEY UPDATE, so every insert that refers to the tenant (its foreign key) does not wait.
+    await session.execute(
+        select(Tenant.id).where(Tenant.id == tenant_id).with_for_update(key_share=True)
+    )
     top = await session.scalar(select(func.max(Ticket.number)).where(Ticket.tenant_id == tenant_id))
     return int(top or 0) + 1
 

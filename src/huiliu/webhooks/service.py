@@ -43,7 +43,9 @@ async def list_endpoints(session: AsyncSession, *, tenant_id: int) -> list[Webho
 async def create(session: AsyncSession, *, tenant_id: int, data: WebhookIn) -> WebhookEndpoint:
     # The tenant's row lock makes two concurrent creations count in turn (SQLite's write
     # transaction does the same), so the cap holds.
-    await session.execute(select(Tenant.id).where(Tenant.id == tenant_id).with_for_update())
+    await session.execute(
+        select(Tenant.id).where(Tenant.id == tenant_id).with_for_update(key_share=True)
+    )
     count = await session.scalar(
         scoped(select(func.count()).select_from(WebhookEndpoint), WebhookEndpoint, tenant_id)
     )
