@@ -35,10 +35,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import reports_data
-from huiliu.analytics import hotwords, queries
+from huiliu.analytics import hotwords, queries, window
 from huiliu.analytics.models import ConversationFact
-from huiliu.analytics.queries import Window
 from huiliu.analytics.schemas import ReportFilters
+from huiliu.analytics.window import Window
 from huiliu.contacts.models import ContactTag
 from huiliu.db import Database
 
@@ -78,7 +78,7 @@ async def windows(session: AsyncSession, tenant_id: int) -> dict[str, Window]:
     # A reference "now" just after the data, so the range is never "in the future".
     now = last + timedelta(days=1)
     return {
-        name: await queries.resolve(
+        name: await window.resolve(
             session, tenant_id=tenant_id, filters=ReportFilters.model_validate(f), now=now
         )
         for name, f in variants.items()
@@ -131,12 +131,12 @@ async def run(url: str, runs: int, generate: int) -> dict[str, Any]:
             if "tag" in w:
                 cases["overview_by_tag"] = (queries.REPORTS["overview"], w["tag"])
             results: dict[str, dict[str, float]] = {}
-            for name, (fn, window) in cases.items():
-                await fn(session, window)  # warm-up: caches and query plans
+            for name, (fn, span) in cases.items():
+                await fn(session, span)  # warm-up: caches and query plans
                 times = []
                 for _ in range(runs):
                     start = time.perf_counter()
-                    await fn(session, window)
+                    await fn(session, span)
                     times.append((time.perf_counter() - start) * 1000)
                 results[name] = {"p50_ms": statistics.median(times), "p95_ms": p95(times)}
                 mark = "ok" if results[name]["p95_ms"] < TARGET_MS else "OVER"

@@ -19,7 +19,7 @@ import openpyxl
 import pytest
 from sqlalchemy import insert
 
-from huiliu.analytics import export, hotwords, queries
+from huiliu.analytics import export, hotwords, queries, window
 from huiliu.analytics.api import router as reports_router
 from huiliu.analytics.models import AgentHour, ConversationTerm, ReportSettingsRow, TermDay
 from huiliu.analytics.rollup import FACT_FIELDS, save_fact
@@ -311,13 +311,13 @@ async def test_the_tag_path_counts_the_tagged_customers_conversations_and_equals
     async with db.read() as session:
         for tz, bh in itertools.product(("Asia/Shanghai", "Asia/Kolkata"), (False, True)):
             filters = ReportFilters.model_validate(PERIOD | {"tz": tz, "business_hours": bh})
-            w = await queries.resolve(session, tenant_id=world.tenant_id, filters=filters)
+            w = await window.resolve(session, tenant_id=world.tenant_id, filters=filters)
             from_buckets = await every_report(session, w, "buckets")
             assert from_buckets == await every_report(session, w, "conversations"), (tz, bh)
             assert from_buckets["overview"]["conversations"]["value"] > 0
 
 
-async def every_report(session: Any, w: queries.Window, source: queries.Source) -> dict[str, Any]:
+async def every_report(session: Any, w: window.Window, source: window.Source) -> dict[str, Any]:
     """Every report of the window from one source, without the period (which names it)."""
     found: dict[str, Any] = {
         "overview": await queries.overview(session, w, source=source),
@@ -407,7 +407,7 @@ async def test_a_half_hour_zone_counts_an_hour_that_straddles_midnight_on_the_da
     assert values(tagged["conversations"]) == 0
     async with db.read() as session:
         filters = ReportFilters.model_validate(one_day)
-        w = await queries.resolve(session, tenant_id=world.tenant_id, filters=filters)
+        w = await window.resolve(session, tenant_id=world.tenant_id, filters=filters)
         assert await every_report(session, w, "buckets") == await every_report(
             session, w, "conversations"
         )
@@ -422,10 +422,10 @@ async def test_a_half_hour_zone_counts_an_hour_that_straddles_midnight_on_the_da
 
 
 def test_a_day_when_clocks_change_has_23_or_25_hours() -> None:
-    spring = queries.Window(
+    spring = window.Window(
         tenant_id=1, first=date(2026, 3, 29), last=date(2026, 3, 29), tz="Europe/Berlin"
     )
-    autumn = queries.Window(
+    autumn = window.Window(
         tenant_id=1, first=date(2026, 10, 25), last=date(2026, 10, 25), tz="Europe/Berlin"
     )
     assert len(spring.hours()) == 23
@@ -651,7 +651,7 @@ async def test_ticket_sla_compliance_counts_the_tickets_created_in_the_period(
     }
     # Before the last ticket's due time (a fake clock) its clock still runs.
     async with db.read() as session:
-        w = await queries.resolve(
+        w = await window.resolve(
             session, tenant_id=world.tenant_id, filters=ReportFilters.model_validate(PERIOD)
         )
         early = await queries.overview(session, w, now=utc(2026, 3, 3, 4, 30))
@@ -887,7 +887,7 @@ async def test_hot_words_rank_terms_by_conversations_and_rising_ones_against_the
     assert [t["term"] for t in wechat["rising"]] == ["退款", "优惠券", "尺码"]
     # Both paths agree without filters.
     async with db.read() as session:
-        w = await queries.resolve(
+        w = await window.resolve(
             session, tenant_id=world.tenant_id, filters=ReportFilters.model_validate(PERIOD)
         )
         daily = await hotwords.hot_words(session, w, source="buckets")
@@ -1078,7 +1078,7 @@ async def test_a_drill_down_export_past_the_cap_is_refused_with_a_clear_error(
 async def test_the_export_reads_every_row_in_keyset_chunks(db: Database, world: World) -> None:
     s = await scenario(db, world)
     async with db.read() as session:
-        w = await queries.resolve(
+        w = await window.resolve(
             session, tenant_id=world.tenant_id, filters=ReportFilters.model_validate(PERIOD)
         )
         rows = queries.iter_conversations(

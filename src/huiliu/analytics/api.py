@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response, StreamingResponse
 
-from huiliu.analytics import export, hotwords, queries
+from huiliu.analytics import export, hotwords, queries, window
 from huiliu.analytics.schemas import (
     AgentsReport,
     Breakdown,
@@ -70,7 +70,7 @@ async def _send(
 
 async def _overview(runtime: Runtime, principal: Principal, filters: ReportFilters) -> Overview:
     async with runtime.db.read() as session:
-        w = await queries.resolve(session, tenant_id=principal.tenant_id, filters=filters)
+        w = await window.resolve(session, tenant_id=principal.tenant_id, filters=filters)
         return await queries.overview(session, w)
 
 
@@ -101,7 +101,7 @@ async def _series(
     interval: Interval,
 ) -> Series:
     async with runtime.db.read() as session:
-        w = await queries.resolve(session, tenant_id=principal.tenant_id, filters=filters)
+        w = await window.resolve(session, tenant_id=principal.tenant_id, filters=filters)
         return await queries.series(session, w, metric=metric, interval=interval)
 
 
@@ -140,7 +140,7 @@ async def _breakdown(
     runtime: Runtime, principal: Principal, filters: ReportFilters, by: BreakdownBy
 ) -> Breakdown:
     async with runtime.db.read() as session:
-        w = await queries.resolve(session, tenant_id=principal.tenant_id, filters=filters)
+        w = await window.resolve(session, tenant_id=principal.tenant_id, filters=filters)
         return await queries.breakdown(session, w, by=by)
 
 
@@ -171,7 +171,7 @@ async def export_breakdown(
 
 async def _agents(runtime: Runtime, principal: Principal, filters: ReportFilters) -> AgentsReport:
     async with runtime.db.read() as session:
-        w = await queries.resolve(session, tenant_id=principal.tenant_id, filters=filters)
+        w = await window.resolve(session, tenant_id=principal.tenant_id, filters=filters)
         return await queries.agents(session, w)
 
 
@@ -209,7 +209,7 @@ async def get_conversations(
 ) -> ConversationPage:
     """The conversations behind a number (its ``metric``), newest first."""
     async with runtime.db.read() as session:
-        w = await queries.resolve(session, tenant_id=principal.tenant_id, filters=filters)
+        w = await window.resolve(session, tenant_id=principal.tenant_id, filters=filters)
         return await queries.conversations(
             session, w, metric=metric, term=term, hour=hour, page=page, per_page=per_page
         )
@@ -228,7 +228,7 @@ async def export_conversations(
     """Every conversation behind a number (at most ``export.MAX_ROWS``: more is
     ``422 too_many_rows``); CSV streams."""
     async with runtime.db.read() as session:
-        w = await queries.resolve(session, tenant_id=principal.tenant_id, filters=filters)
+        w = await window.resolve(session, tenant_id=principal.tenant_id, filters=filters)
         hour = queries.check_hour(w, hour)
         total = await queries.count_conversations(
             session, w, metric=metric, term=term, hour=hour, cap=export.MAX_ROWS
@@ -272,7 +272,7 @@ async def _hot_words(
     # Terms are counted in days of the tenant's report time zone: ``tz`` does not apply.
     filters = filters.model_copy(update={"tz": None})
     async with runtime.db.read() as session:
-        w = await queries.resolve(session, tenant_id=principal.tenant_id, filters=filters)
+        w = await window.resolve(session, tenant_id=principal.tenant_id, filters=filters)
         return await hotwords.hot_words(session, w, limit=limit)
 
 

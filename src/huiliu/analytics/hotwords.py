@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from huiliu.analytics import queries
 from huiliu.analytics.models import TermDay
-from huiliu.analytics.queries import Source, Window
 from huiliu.analytics.schemas import Figure, HotWords, TermRow
+from huiliu.analytics.window import Source, Window
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100

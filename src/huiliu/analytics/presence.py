@@ -22,9 +22,6 @@ Every function takes the time (``at``, ``now``): tests pass a fake clock.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -39,9 +36,8 @@ from huiliu.analytics.models import AgentHour, AgentStatusSpan
 from huiliu.conversations.models import Conversation, ConversationStatus
 from huiliu.db import Database
 from huiliu.db.base import utcnow
+from huiliu.periodic import Periodic
 from huiliu.tenants.models import Tenant
-
-log = logging.getLogger(__name__)
 
 agent_hours = cast(Table, AgentHour.__table__)
 spans = cast(Table, AgentStatusSpan.__table__)
@@ -258,33 +254,19 @@ async def sample(
     return len(stretches)
 
 
-class Sampler:
+class Sampler(Periodic):
     """Runs ``sample`` every ``every_s`` seconds beside an outbox worker (inside
     ``huiliu serve`` when it runs one, and in ``huiliu worker``). Several at once are
     harmless: each counts only the time since the last count."""
 
+    name = "report-presence-sampler"
+
     def __init__(self, db: Database, *, every_s: float) -> None:
+        super().__init__(every_s=every_s)
         self._db = db
-        self._every_s = every_s
-        self._task: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="report-presence-sampler")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._every_s)
-            try:
-                await self.sample_once()
-            except Exception:
-                log.exception("presence sample failed")
+    async def once(self) -> int:
+        return await self.sample_once()
 
     async def sample_once(
         self, now: datetime | None = None, *, tenant_ids: Sequence[int] | None = None

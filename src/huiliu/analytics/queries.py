@@ -1,6 +1,6 @@
 """The reports, computed from the rollups (docs/reports.md has every formula).
 
-A report resolves its filters into a ``Window`` (``resolve``), then adds up the hourly
+A report resolves its filters into a ``Window`` (``window.resolve``), then adds up the hourly
 buckets (``report_buckets``) of the UTC hours whose start falls on one of its days in the
 report time zone — a few hundred rows, never the messages. With a contact ``tag`` the same
 sums come from the per-conversation facts (``report_conversations``) of tagged customers,
@@ -17,9 +17,8 @@ import functools
 import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, cast
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import (
     ColumnElement,
@@ -39,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from huiliu.accounts.models import Account, Role
 from huiliu.analytics import rollup
-from huiliu.analytics.models import WAIT_BINS, AgentHour, ConversationTerm, ReportSettingsRow
+from huiliu.analytics.models import WAIT_BINS, AgentHour, ConversationTerm
 from huiliu.analytics.schemas import (
     AgentRow,
     AgentsReport,
@@ -56,9 +55,7 @@ from huiliu.analytics.schemas import (
     Named,
     Occupancy,
     Overview,
-    Period,
     QueueWait,
-    ReportFilters,
     Satisfaction,
     Series,
     SeriesMetric,
@@ -66,18 +63,13 @@ from huiliu.analytics.schemas import (
     SlaClockNumbers,
     TicketNumbers,
 )
+from huiliu.analytics.window import HOUR, Source, Window
 from huiliu.contacts.models import Contact, ContactTag
 from huiliu.db.base import UTCDateTime, utcnow
 from huiliu.errors import InvalidInput
 from huiliu.routing.models import Group, GroupMember
 from huiliu.tickets.models import Ticket, TicketStatus
 
-DEFAULT_TZ = "Asia/Shanghai"
-MAX_DAYS = 400
-DEFAULT_DAYS = 30
-EARLIEST = date(2000, 1, 1)
-LATEST = date(2999, 12, 31)
-HOUR = timedelta(hours=1)
 HIST_LEN = len(WAIT_BINS) + 1
 COUNT_CAP = 10_000  # a drill-down counts its conversations up to this many
 WITHIN_S = rollup.WITHIN_S
@@ -96,7 +88,6 @@ CHANNEL_LABELS = {
 NO_GROUP = "（无分组）"
 NO_AGENT = "（机器人，无人工）"
 
-Source = Literal["buckets", "conversations"]
 
 facts = rollup.facts
 buckets = rollup.buckets
@@ -104,185 +95,6 @@ agent_hours = cast(Table, AgentHour.__table__)
 tickets = cast(Table, Ticket.__table__)
 terms = cast(Table, ConversationTerm.__table__)
 accounts = cast(Table, Account.__table__)
-
-
-def known_channels() -> frozenset[str]:
-    """The web widget and apps, and every channel with an adapter in this build."""
-    from huiliu.channels.installed import ADAPTERS  # registers them: heavy, so only here
-
-    return frozenset({"web", "app", *(a.channel for a in ADAPTERS)})
-
-
-# --- filters -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Window:
-    """A report's filters, checked: local days ``first``..``last`` in ``zone``."""
-
-    tenant_id: int
-    first: date
-    last: date
-    tz: str
-    channels: tuple[str, ...] = ()
-    group_ids: tuple[int, ...] = ()
-    agent_ids: tuple[int, ...] = ()
-    tag: str | None = None
-    business_hours: bool = False
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.tz)
-
-    def midnight(self, day: date) -> datetime:
-        """The local day's start, in UTC."""
-        return datetime.combine(day, time(0), self.zone).astimezone(UTC)
-
-    @property
-    def first_hour(self) -> datetime:
-        """The first UTC hour whose start is on or after the first local midnight."""
-        return _ceil_hour(self.midnight(self.first))
-
-    @property
-    def end_hour(self) -> datetime:
-        """The first UTC hour past the period (its start is on the day after ``last``)."""
-        return _ceil_hour(self.midnight(self.last + timedelta(days=1)))
-
-    def day_of(self, hour: datetime) -> date:
-        """The local day a UTC hour counts on: the day its start falls on."""
-        return hour.astimezone(self.zone).date()
-
-    def days(self) -> list[date]:
-        return [self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)]
-
-    def hours(self) -> list[datetime]:
-        out, at = [], self.first_hour
-        while at < self.end_hour:
-            out.append(at)
-            at += HOUR
-        return out
-
-    @property
-    def filtered(self) -> bool:
-        """Narrowed to some channels, groups, agents or a tag."""
-        return bool(self.channels or self.group_ids or self.agent_ids or self.tag)
-
-    def source(self, forced: Source | None = None) -> Source:
-        if forced is not None:
-            return forced
-        return "conversations" if self.tag is not None else "buckets"
-
-    def period(self, source: Source) -> Period:
-        return Period(
-            from_=self.first,
-            to=self.last,
-            tz=self.tz,
-            business_hours=self.business_hours,
-            source=source,
-        )
-
-
-def _ceil_hour(at: datetime) -> datetime:
-    floor = at.replace(minute=0, second=0, microsecond=0)
-    return floor if floor == at else floor + HOUR
-
-
-def check_zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise InvalidInput(
-            f"unknown time zone {name!r}: use an IANA name such as Asia/Shanghai", field="tz"
-        ) from None
-
-
-def check_period(
-    first: date | None, last: date | None, *, zone: ZoneInfo, now: datetime
-) -> tuple[date, date]:
-    """The period's days: ``to`` defaults to today in the zone, ``from`` to 29 days before."""
-    last = last or now.astimezone(zone).date()
-    first = first or (last - timedelta(days=DEFAULT_DAYS - 1))
-    for name, day in (("from", first), ("to", last)):
-        if not EARLIEST <= day <= LATEST:
-            raise InvalidInput(
-                f"{name} must be between {EARLIEST} and {LATEST}, not {day}", field=name
-            )
-    if last < first:
-        raise InvalidInput(f"to ({last}) is before from ({first})", field="to")
-    days = (last - first).days + 1
-    if days > MAX_DAYS:
-        raise InvalidInput(
-            f"the period has {days} days; a report covers at most {MAX_DAYS}", field="from"
-        )
-    return first, last
-
-
-async def report_timezone(session: AsyncSession, *, tenant_id: int) -> str:
-    """The tenant's report time zone (``report_settings``), else Asia/Shanghai."""
-    stored = await session.scalar(
-        select(ReportSettingsRow.settings).where(ReportSettingsRow.tenant_id == tenant_id)
-    )
-    name = stored.get("timezone") if isinstance(stored, dict) else None
-    if isinstance(name, str):
-        try:
-            ZoneInfo(name)
-            return name
-        except (ZoneInfoNotFoundError, ValueError, OSError):
-            pass
-    return DEFAULT_TZ
-
-
-async def resolve(
-    session: AsyncSession,
-    *,
-    tenant_id: int,
-    filters: ReportFilters,
-    now: datetime | None = None,
-) -> Window:
-    """Check ``filters`` against the tenant (422 naming the bad one) into a ``Window``."""
-    tz = filters.tz or await report_timezone(session, tenant_id=tenant_id)
-    zone = check_zone(tz)
-    first, last = check_period(filters.from_, filters.to, zone=zone, now=now or utcnow())
-    channels = tuple(dict.fromkeys(filters.channel))
-    unknown = sorted(set(channels) - known_channels())
-    if unknown:
-        raise InvalidInput(
-            f"unknown channel {unknown[0]!r} (one of: {', '.join(sorted(known_channels()))})",
-            field="channel",
-        )
-    group_ids = tuple(dict.fromkeys(filters.group_id))
-    await _check_ids(session, Group, tenant_id, group_ids, "group", "group_id")
-    agent_ids = tuple(dict.fromkeys(filters.agent_id))
-    await _check_ids(session, Account, tenant_id, agent_ids, "account", "agent_id")
-    tag = filters.tag.strip() if filters.tag is not None else None
-    if tag == "":
-        raise InvalidInput("tag must not be blank", field="tag")
-    return Window(
-        tenant_id=tenant_id,
-        first=first,
-        last=last,
-        tz=tz,
-        channels=channels,
-        group_ids=group_ids,
-        agent_ids=agent_ids,
-        tag=tag,
-        business_hours=filters.business_hours,
-    )
-
-
-async def _check_ids(
-    session: AsyncSession, model: Any, tenant_id: int, ids: Sequence[int], what: str, name: str
-) -> None:
-    if not ids:
-        return
-    found = set(
-        await session.scalars(
-            select(model.id).where(model.tenant_id == tenant_id, model.id.in_(ids))
-        )
-    )
-    missing = [i for i in ids if i not in found]
-    if missing:
-        raise InvalidInput(f"no {what} {missing[0]} in this tenant", field=name)
 
 
 # --- totals: what buckets (or facts) add up to ----------------------------------------------

@@ -76,7 +76,7 @@ Id = Annotated[int, Field(ge=1, le=2**53)]
 
 class ReportFilters(BaseModel):
     """The query parameters every report takes (checked against the tenant by
-    ``queries.resolve``)."""
+    ``window.resolve``)."""
 
     model_config = ConfigDict(populate_by_name=True)
 

@@ -4,8 +4,6 @@ message calls."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from datetime import datetime, timedelta
 
@@ -16,36 +14,23 @@ from huiliu.bus import Bus
 from huiliu.bus.events import Event
 from huiliu.db import Database
 from huiliu.db.base import scoped, utcnow
+from huiliu.periodic import Periodic
 from huiliu.tickets import actions, service
 from huiliu.tickets.models import Ticket, TicketStatus
 
 log = logging.getLogger(__name__)
 
 
-class SlaSweeper:
+class SlaSweeper(Periodic):
+    name = "ticket-sla-sweep"
+
     def __init__(self, db: Database, bus: Bus, *, every_s: float) -> None:
+        super().__init__(every_s=every_s)
         self._db = db
         self._bus = bus
-        self._every_s = every_s
-        self._task: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="ticket-sla-sweep")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._every_s)
-            try:
-                await self.sweep_once()
-            except Exception:
-                log.exception("ticket SLA sweep failed")
+    async def once(self) -> int:
+        return await self.sweep_once()
 
     async def sweep_once(self, now: datetime | None = None) -> int:
         """One sweep (``now``: a test's clock); how many tickets it told about."""
