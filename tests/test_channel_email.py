@@ -165,7 +165,7 @@ async def send_bounce(server: ThreadServer, data: bytes, to: str) -> None:
 
 async def events(http: httpx.AsyncClient, world: World, account: dict[str, Any]) -> list[Any]:
     r = await http.get(
-        f"/api/v1/tenant/channels/{account['id']}/events", headers=bearer(world.supervisor.token)
+        f"/api/v1/tenant/channels/{account['id']}/events", headers=bearer(world.admin.token)
     )
     assert r.status_code == 200, r.text
     found: list[Any] = r.json()

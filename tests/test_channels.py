@@ -72,11 +72,12 @@ async def test_channel_accounts_keep_their_secrets_and_check_their_settings(
     assert account["secrets_set"] == ["secret"]
     assert account["inbound_url"].endswith(f"/channels/api/{account['inbound_url'][-24:]}")
     admin, sup = bearer(world.admin.token), bearer(world.supervisor.token)
-    listed = (await http.get("/api/v1/tenant/channels", headers=sup)).json()
+    listed = (await http.get("/api/v1/tenant/channels", headers=admin)).json()
     assert [a["id"] for a in listed] == [account["id"]]
     assert "generated" not in listed[0]
     assert "secret" not in listed[0]["config"]
-    # Supervisors read; only admins change.
+    # The built-in supervisor role does not hold channels.manage: it neither reads nor changes.
+    assert (await http.get("/api/v1/tenant/channels", headers=sup)).status_code == 403
     r = await http.patch(
         f"/api/v1/tenant/channels/{account['id']}", json={"active": False}, headers=sup
     )

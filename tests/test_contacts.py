@@ -18,6 +18,7 @@ from huiliu.contacts.models import ContactVisit
 from huiliu.conversations import access
 from huiliu.db import Database
 from huiliu.db.base import utcnow
+from huiliu.roles.permissions import Permission
 from huiliu.tenants.service import identity_signature
 from tests.clients import Connect, Socket, bearer, widget_session
 from tests.factories import World
@@ -242,22 +243,47 @@ async def test_an_agent_reading_a_colleagues_open_conversation_may_not_write_to_
 
 def test_can_see_decides_every_branch() -> None:
     agent = Principal(kind="account", tenant_id=1, id=7, role=Role.agent)
-    supervisor = Principal(kind="account", tenant_id=1, id=8, role=Role.supervisor)
+    oversee = frozenset({Permission.monitor})
+    supervisor = Principal(
+        kind="account", tenant_id=1, id=8, role=Role.supervisor, permissions=oversee
+    )
+    lead = Principal(  # a supervisor of group 3 only
+        kind="account",
+        tenant_id=1,
+        id=9,
+        role=Role.supervisor,
+        permissions=oversee,
+        group_ids=frozenset({3}),
+    )
     visitor = Principal(kind="visitor", tenant_id=1, id=42)
 
-    def sees(p: Principal, *, tenant: int = 1, contact: int = 42, **kw: Any) -> bool:
-        return access.can_see(p, tenant_id=tenant, contact_id=contact, **kw)
+    def sees(
+        p: Principal, *, tenant: int = 1, contact: int = 42, group: int | None = None, **kw: Any
+    ) -> bool:
+        return access.can_see(p, tenant_id=tenant, contact_id=contact, group_id=group, **kw)
+
+    def writes(p: Principal, *, assignee_id: int | None, group: int | None = None) -> bool:
+        return access.can_write(
+            p, tenant_id=1, contact_id=42, assignee_id=assignee_id, group_id=group
+        )
 
     assert not sees(supervisor, tenant=2, assignee_id=None)  # another tenant
     assert not sees(agent, tenant=2, assignee_id=7, serving_contact=True)
     assert sees(visitor, assignee_id=7)  # the customer's own
     assert not sees(visitor, contact=43, assignee_id=None)
-    assert sees(supervisor, assignee_id=9)  # supervisors see all
+    assert sees(supervisor, assignee_id=9)  # a tenant-wide supervisor sees all
+    assert sees(lead, assignee_id=11, group=3)  # a group's supervisor sees its group's …
+    assert not sees(lead, assignee_id=11, group=4)  # … and not another's
+    assert not sees(lead, assignee_id=11)  # nor one without a group
     assert sees(agent, assignee_id=7)  # the agent's own
     assert sees(agent, assignee_id=None)  # waiting: to claim
     assert not sees(agent, assignee_id=9)  # a colleague's …
     assert sees(agent, assignee_id=9, serving_contact=True)  # … unless serving the customer
-    assert not access.can_write(agent, tenant_id=1, contact_id=42, assignee_id=9)
+    assert not writes(agent, assignee_id=9)
+    assert writes(agent, assignee_id=7)
+    assert writes(supervisor, assignee_id=9)
+    assert writes(lead, assignee_id=11, group=3)
+    assert not writes(lead, assignee_id=11, group=4)
 
 
 async def test_tracked_pages_close_the_previous_visit_and_list_newest_first(

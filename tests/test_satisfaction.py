@@ -168,7 +168,7 @@ async def wait_for(check: Any, timeout: float = 10) -> Any:
 async def test_settings_have_chinese_defaults_until_an_admin_saves_them(
     http: httpx.AsyncClient, world: World
 ) -> None:
-    r = await http.get("/api/v1/tenant/satisfaction", headers=bearer(world.supervisor.token))
+    r = await http.get("/api/v1/tenant/satisfaction", headers=bearer(world.admin.token))
     assert r.status_code == 200, r.text
     defaults = r.json()
     assert defaults["enabled"] is True
@@ -181,13 +181,15 @@ async def test_settings_have_chinese_defaults_until_an_admin_saves_them(
     saved = await put_settings(http, world, scale=3, tags={"1": ["回复慢", "没解决问题"]})
     assert saved["labels"] == ["不满意", "一般", "满意"]
     assert saved["tags"] == {"1": ["回复慢", "没解决问题"]}
-    again = await http.get("/api/v1/tenant/satisfaction", headers=bearer(world.supervisor.token))
+    again = await http.get("/api/v1/tenant/satisfaction", headers=bearer(world.admin.token))
     assert again.json() == saved
     two = await put_settings(http, world, scale=2)
     assert two["labels"] == ["不满意", "满意"]
-    # Agents read nothing here; supervisors do not write.
-    r = await http.get("/api/v1/tenant/satisfaction", headers=bearer(world.agent.token))
-    assert r.status_code == 403
+    # Roles without settings.manage (the built-in agent and supervisor) read nothing here
+    # and do not write.
+    for who in (world.agent, world.supervisor):
+        r = await http.get("/api/v1/tenant/satisfaction", headers=bearer(who.token))
+        assert r.status_code == 403
     r = await http.put(
         "/api/v1/tenant/satisfaction", json={"scale": 3}, headers=bearer(world.supervisor.token)
     )

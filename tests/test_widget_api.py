@@ -88,7 +88,7 @@ async def test_config_carries_exactly_the_greeting_and_menu_the_bot_then_stores(
     assert said[:2] == [bot["greeting"], bot["menu"]]
 
 
-async def test_appearance_is_kept_by_admins_read_by_supervisors_and_shown_to_pages(
+async def test_appearance_is_kept_by_channel_managers_and_shown_to_pages(
     http: httpx.AsyncClient, world: World
 ) -> None:
     settings = {
@@ -104,12 +104,14 @@ async def test_appearance_is_kept_by_admins_read_by_supervisors_and_shown_to_pag
     assert r.status_code == 200, r.text
     stored = {**settings, "color": "#ff6600", "title": "汇流商城客服"}
     assert r.json() == stored
-    r = await http.get("/api/v1/tenant/widget", headers=bearer(world.supervisor.token))
+    r = await http.get("/api/v1/tenant/widget", headers=bearer(world.admin.token))
     assert r.json() == stored
     assert await config(http, world.widget_key) == {**stored, "bot": None}
-    # Agents do not read the settings; supervisors do not change them.
-    r = await http.get("/api/v1/tenant/widget", headers=bearer(world.agent.token))
-    assert r.status_code == 403
+    # Roles without channels.manage (the built-in agent and supervisor) neither read the
+    # settings nor change them.
+    for who in (world.agent, world.supervisor):
+        r = await http.get("/api/v1/tenant/widget", headers=bearer(who.token))
+        assert r.status_code == 403
     r = await http.put(
         "/api/v1/tenant/widget", json=settings, headers=bearer(world.supervisor.token)
     )

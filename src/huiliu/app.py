@@ -33,6 +33,7 @@ from huiliu.kb.api import router as kb_router
 from huiliu.quality.api import router as quality_router
 from huiliu.realtime.gateway import router as gateway_router
 from huiliu.replies.api import router as replies_router
+from huiliu.roles.api import router as roles_router
 from huiliu.routing.api import router as routing_router
 from huiliu.runtime import Runtime
 from huiliu.satisfaction.api import router as satisfaction_router
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in (
         accounts_router,
+        roles_router,
         tenants_router,
         webhooks_router,
         widget_router,
@@ -92,6 +94,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         body: dict[str, Any] = {"code": exc.code, "detail": exc.detail}
         if "field" in exc.extra:
             body["field"] = exc.extra["field"]
+        if "permission" in exc.extra:
+            body["permission"] = exc.extra["permission"]
         return JSONResponse(body, status_code=exc.status)
 
     @app.exception_handler(RequestValidationError)

@@ -15,9 +15,12 @@ from huiliu.bus.events import AccountChanged, Event
 from huiliu.conversations.models import Conversation, ConversationStatus
 from huiliu.db import Database
 from huiliu.db.base import utcnow
-from huiliu.errors import Conflict, NotFound
+from huiliu.errors import Conflict, Forbidden, NotFound
+from huiliu.roles import access as roles_access
+from huiliu.roles import service as roles_service
 from huiliu.routing import actions as routing_actions
 from huiliu.routing import passes as routing_passes
+from huiliu.routing import service as routing_service
 
 accounts = cast(Table, Account.__table__)
 conversations = cast(Table, Conversation.__table__)
@@ -47,7 +50,30 @@ async def update_account(
         ).first()
         if row is None:
             raise NotFound("account not found")
-        role = patch.role if patch.role is not None else Role(row.role)
+        member_of = await routing_service.group_ids_of(conn, account_id=account_id)
+        if not roles_access.can_manage_account(
+            principal, role=Role(row.role), group_ids=member_of, account_id=account_id
+        ):
+            raise Forbidden("this account is outside the groups your role manages")
+        role, role_id = Role(row.role), row.role_id
+        if patch.role is not None or patch.role_id is not None:
+            role, role_id, permissions, scope = await roles_service.resolve(
+                conn, tenant_id=principal.tenant_id, role=patch.role, role_id=patch.role_id
+            )
+            if (role, role_id) != (Role(row.role), row.role_id) and not roles_access.can_grant(
+                principal, base=role, permissions=permissions, scope=scope
+            ):
+                raise Forbidden(
+                    "you cannot give a role with rights your own role does not hold",
+                    field="role_id" if patch.role_id is not None else "role",
+                )
+        centre_id = row.centre_id
+        if "centre_id" in patch.model_fields_set:
+            centre_id = patch.centre_id
+            if centre_id is not None:
+                await routing_service.check_centre(
+                    conn, tenant_id=principal.tenant_id, centre_id=centre_id
+                )
         active = patch.active if patch.active is not None else bool(row.active)
         was_admin = row.role == Role.admin.value and row.active
         if was_admin and not (role is Role.admin and active):
@@ -67,7 +93,12 @@ async def update_account(
             )
             if int(admins or 0) <= 1:
                 raise Conflict("the merchant's last active admin cannot be demoted or deactivated")
-        values: dict[str, Any] = {"role": role.value, "active": active}
+        values: dict[str, Any] = {
+            "role": role.value,
+            "role_id": role_id,
+            "centre_id": centre_id,
+            "active": active,
+        }
         if patch.name is not None:
             values["name"] = patch.name
         if password_hash is not None:
@@ -100,13 +131,19 @@ async def update_account(
                 events += await routing_actions.return_to_queue(
                     conn, conv, reason="the agent was deactivated", now=now
                 )
-        if role.value != row.role or active != bool(row.active):
+        if not active and row.active:
             events.append(
                 AccountChanged(
                     tenant_id=principal.tenant_id,
                     account_id=account_id,
                     role=role.value,
-                    active=active,
+                    active=False,
+                    permissions=[],
+                    group_ids=[],
                 )
+            )
+        elif (role.value, role_id, centre_id) != (row.role, row.role_id, row.centre_id):
+            events += await roles_service.changed(
+                conn, tenant_id=principal.tenant_id, account_ids=[account_id]
             )
     return events, deactivated

@@ -10,16 +10,20 @@ from huiliu.accounts.schemas import (
     AccountPatch,
     AccountView,
     LoginIn,
+    MeView,
     StatusIn,
     TokenOut,
 )
 from huiliu.analytics import presence as report_presence
 from huiliu.auth import tokens
-from huiliu.auth.deps import AdminDep, AgentDep, RuntimeDep, SupervisorDep
+from huiliu.auth.deps import AgentDep, AgentsDep, RuntimeDep
 from huiliu.auth.passwords import verify_password
 from huiliu.auth.principal import Principal
 from huiliu.db.base import utcnow
-from huiliu.errors import Unauthorized
+from huiliu.errors import Forbidden, Unauthorized
+from huiliu.roles import access as roles_access
+from huiliu.roles import service as roles_service
+from huiliu.routing import service as routing_service
 from huiliu.routing.schemas import CapacityIn
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
@@ -46,12 +50,23 @@ async def login(body: LoginIn, runtime: RuntimeDep) -> TokenOut:
 
 
 @router.get("/me")
-async def me(principal: AgentDep, runtime: RuntimeDep) -> AccountView:
-    """The caller's account with its load, effective capacity and groups."""
+async def me(principal: AgentDep, runtime: RuntimeDep) -> MeView:
+    """The caller's account with its load, effective capacity and groups, and what its
+    role lets it do over which groups."""
     async with runtime.db.read() as session:
-        return await accounts_service.view(
+        view = await accounts_service.view(
             session, tenant_id=principal.tenant_id, account_id=principal.id
         )
+        account = await accounts_service.get(
+            session, tenant_id=principal.tenant_id, account_id=principal.id
+        )
+        _, _, scope = await roles_service.effective(session, account=account)
+    return MeView(
+        **view.model_dump(),
+        permissions=sorted(principal.permissions),
+        scope=scope,
+        scope_group_ids=None if principal.group_ids is None else sorted(principal.group_ids),
+    )
 
 
 @router.put("/me/status")
@@ -88,37 +103,58 @@ async def list_accounts(principal: AgentDep, runtime: RuntimeDep) -> list[Accoun
 
 
 @router.post("/accounts", status_code=201)
-async def create_account(body: AccountIn, principal: AdminDep, runtime: RuntimeDep) -> AccountOut:
+async def create_account(body: AccountIn, principal: AgentsDep, runtime: RuntimeDep) -> AccountOut:
     async with runtime.db.write() as session:
+        role, role_id, permissions, scope = await roles_service.resolve(
+            session,
+            tenant_id=principal.tenant_id,
+            role=body.role if "role" in body.model_fields_set else None,
+            role_id=body.role_id,
+        )
+        if not roles_access.can_grant(principal, base=role, permissions=permissions, scope=scope):
+            raise Forbidden(
+                "you cannot give a role with rights your own role does not hold",
+                field="role_id" if body.role_id is not None else "role",
+            )
+        if body.centre_id is not None:
+            await routing_service.check_centre(
+                session, tenant_id=principal.tenant_id, centre_id=body.centre_id
+            )
         account = await accounts_service.create(
             session,
             tenant_id=principal.tenant_id,
             email=body.email,
             name=body.name,
-            role=body.role,
+            role=role,
             password=body.password,
         )
+        account.role_id = role_id
+        account.centre_id = body.centre_id
+        await session.flush()
     return AccountOut.model_validate(account)
 
 
 @router.put("/accounts/{account_id}/capacity")
 async def set_capacity(
-    account_id: int, body: CapacityIn, principal: AdminDep, runtime: RuntimeDep
+    account_id: int, body: CapacityIn, principal: AgentsDep, runtime: RuntimeDep
 ) -> AccountOut:
     """How many conversations the agent serves at once (null: the tenant's default)."""
     async with runtime.db.write() as session:
         account = await accounts_service.get(
             session, tenant_id=principal.tenant_id, account_id=account_id
         )
+        member_of = await routing_service.group_ids_of(session, account_id=account_id)
+        if not roles_access.can_manage_account(
+            principal, role=account.role, group_ids=member_of, account_id=account_id
+        ):
+            raise Forbidden("this account is outside the groups your role manages")
         account.capacity = body.capacity
     runtime.router.kick(principal.tenant_id, agents=[account_id])
     return AccountOut.model_validate(account)
 
 
 @router.get("/accounts/{account_id}")
-async def get_account(
-    account_id: int, principal: SupervisorDep, runtime: RuntimeDep
-) -> AccountView:
+async def get_account(account_id: int, principal: AgentDep, runtime: RuntimeDep) -> AccountView:
     async with runtime.db.read() as session:
         return await accounts_service.view(
             session, tenant_id=principal.tenant_id, account_id=account_id
@@ -127,7 +163,7 @@ async def get_account(
 
 @router.patch("/accounts/{account_id}")
 async def update_account(
-    account_id: int, body: AccountPatch, principal: AdminDep, runtime: RuntimeDep
+    account_id: int, body: AccountPatch, principal: AgentsDep, runtime: RuntimeDep
 ) -> AccountView:
     """Name, role, password, active. Admins cannot demote or deactivate themselves, and the
     last active admin stays one; a deactivated agent's open conversations are requeued."""

@@ -43,5 +43,13 @@ class Account(Base):
     active: Mapped[bool] = mapped_column(default=True)
     # Conversations served at once; None: the tenant's default.
     capacity: Mapped[int | None] = mapped_column(default=None)
+    # The merchant's role the account holds; None: the built-in role named by ``role``.
+    role_id: Mapped[int | None] = mapped_column(
+        ForeignKey("roles.id", ondelete="SET NULL"), default=None
+    )
+    # The service centre the account works in (its scope when its role's is "centre").
+    centre_id: Mapped[int | None] = mapped_column(
+        ForeignKey("centres.id", ondelete="SET NULL"), default=None
+    )
     last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

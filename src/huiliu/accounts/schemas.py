@@ -5,6 +5,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from huiliu.accounts.models import AgentStatus, Role
+from huiliu.roles.permissions import Permission, Scope
 
 
 class LoginIn(BaseModel):
@@ -29,6 +30,10 @@ class AccountOut(BaseModel):
     email: str
     name: str
     role: Role
+    role_id: int | None = Field(
+        default=None, description="the merchant's role it holds; null: the built-in one of role"
+    )
+    centre_id: int | None = None
     status: AgentStatus
     active: bool
     capacity: int | None = None
@@ -44,13 +49,26 @@ class AccountView(AccountOut):
     group_ids: list[int]
 
 
+class MeView(AccountView):
+    """The caller's own account with what its role lets it do, so the workbench shows only
+    what it may use."""
+
+    permissions: list[Permission]
+    scope: Scope
+    scope_group_ids: list[int] | None = Field(
+        description="the groups its permissions reach; null: every group"
+    )
+
+
 class AccountPatch(BaseModel):
     """Fields left out (or null) stay as they are."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, min_length=1, max_length=100)
-    role: Role | None = None
+    role: Role | None = Field(default=None, description="a built-in role")
+    role_id: int | None = Field(default=None, ge=1, description="or one of the merchant's roles")
+    centre_id: int | None = Field(default=None, ge=1, description="explicit null: no centre")
     active: StrictBool | None = Field(
         default=None, description="false: cannot log in; its open conversations are requeued"
     )
@@ -63,6 +81,8 @@ class AccountIn(BaseModel):
     email: str = Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
     name: str = Field(min_length=1, max_length=100)
     role: Role = Role.agent
+    role_id: int | None = Field(default=None, ge=1, description="one of the merchant's roles")
+    centre_id: int | None = Field(default=None, ge=1)
     password: str = Field(min_length=8, max_length=200)
 
 

@@ -29,7 +29,7 @@ from huiliu.analytics.schemas import (
     Series,
     SeriesMetric,
 )
-from huiliu.auth.deps import RuntimeDep, SupervisorDep
+from huiliu.auth.deps import ReportsDep, RuntimeDep
 from huiliu.auth.principal import Principal
 from huiliu.errors import InvalidInput
 from huiliu.runtime import Runtime
@@ -70,12 +70,14 @@ async def _send(
 
 async def _overview(runtime: Runtime, principal: Principal, filters: ReportFilters) -> Overview:
     async with runtime.db.read() as session:
-        w = await window.resolve(session, tenant_id=principal.tenant_id, filters=filters)
+        w = await window.resolve(
+            session, tenant_id=principal.tenant_id, filters=filters, scope=principal.group_ids
+        )
         return await queries.overview(session, w)
 
 
 @router.get("/overview")
-async def get_overview(principal: SupervisorDep, runtime: RuntimeDep, filters: Filters) -> Overview:
+async def get_overview(principal: ReportsDep, runtime: RuntimeDep, filters: Filters) -> Overview:
     """Conversations, handoff and bot resolution, first response, queue wait (average,
     p90), handling, transfers, satisfaction, ticket SLA compliance and occupancy."""
     return await _overview(runtime, principal, filters)
@@ -83,7 +85,7 @@ async def get_overview(principal: SupervisorDep, runtime: RuntimeDep, filters: F
 
 @router.get("/overview/export", response_class=Response, responses=FILE)
 async def export_overview(
-    principal: SupervisorDep, runtime: RuntimeDep, filters: Filters, format: Format = "csv"
+    principal: ReportsDep, runtime: RuntimeDep, filters: Filters, format: Format = "csv"
 ) -> Response:
     report = await _overview(runtime, principal, filters)
     rows = export.overview_rows(report)
@@ -101,13 +103,15 @@ async def _series(
     interval: Interval,
 ) -> Series:
     async with runtime.db.read() as session:
-        w = await window.resolve(session, tenant_id=principal.tenant_id, filters=filters)
+        w = await window.resolve(
+            session, tenant_id=principal.tenant_id, filters=filters, scope=principal.group_ids
+        )
         return await queries.series(session, w, metric=metric, interval=interval)
 
 
 @router.get("/series")
 async def get_series(
-    principal: SupervisorDep,
+    principal: ReportsDep,
     runtime: RuntimeDep,
     filters: Filters,
     metric: SeriesMetric = "conversations",
@@ -119,7 +123,7 @@ async def get_series(
 
 @router.get("/series/export", response_class=Response, responses=FILE)
 async def export_series(
-    principal: SupervisorDep,
+    principal: ReportsDep,
     runtime: RuntimeDep,
     filters: Filters,
     metric: SeriesMetric = "conversations",
@@ -140,13 +144,15 @@ async def _breakdown(
     runtime: Runtime, principal: Principal, filters: ReportFilters, by: BreakdownBy
 ) -> Breakdown:
     async with runtime.db.read() as session:
-        w = await window.resolve(session, tenant_id=principal.tenant_id, filters=filters)
+        w = await window.resolve(
+            session, tenant_id=principal.tenant_id, filters=filters, scope=principal.group_ids
+        )
         return await queries.breakdown(session, w, by=by)
 
 
 @router.get("/breakdown")
 async def get_breakdown(
-    principal: SupervisorDep, runtime: RuntimeDep, filters: Filters, by: BreakdownBy
+    principal: ReportsDep, runtime: RuntimeDep, filters: Filters, by: BreakdownBy
 ) -> Breakdown:
     """The overview's numbers per channel, group or agent, with names."""
     return await _breakdown(runtime, principal, filters, by)
@@ -154,7 +160,7 @@ async def get_breakdown(
 
 @router.get("/breakdown/export", response_class=Response, responses=FILE)
 async def export_breakdown(
-    principal: SupervisorDep,
+    principal: ReportsDep,
     runtime: RuntimeDep,
     filters: Filters,
     by: BreakdownBy,
@@ -171,14 +177,14 @@ async def export_breakdown(
 
 async def _agents(runtime: Runtime, principal: Principal, filters: ReportFilters) -> AgentsReport:
     async with runtime.db.read() as session:
-        w = await window.resolve(session, tenant_id=principal.tenant_id, filters=filters)
+        w = await window.resolve(
+            session, tenant_id=principal.tenant_id, filters=filters, scope=principal.group_ids
+        )
         return await queries.agents(session, w)
 
 
 @router.get("/agents")
-async def get_agents(
-    principal: SupervisorDep, runtime: RuntimeDep, filters: Filters
-) -> AgentsReport:
+async def get_agents(principal: ReportsDep, runtime: RuntimeDep, filters: Filters) -> AgentsReport:
     """Per agent: conversations, first response, handling, satisfaction, time online and
     away, occupancy."""
     return await _agents(runtime, principal, filters)
@@ -186,7 +192,7 @@ async def get_agents(
 
 @router.get("/agents/export", response_class=Response, responses=FILE)
 async def export_agents(
-    principal: SupervisorDep, runtime: RuntimeDep, filters: Filters, format: Format = "csv"
+    principal: ReportsDep, runtime: RuntimeDep, filters: Filters, format: Format = "csv"
 ) -> Response:
     report = await _agents(runtime, principal, filters)
     rows = export.agents_rows(report)
@@ -198,7 +204,7 @@ async def export_agents(
 
 @router.get("/conversations")
 async def get_conversations(
-    principal: SupervisorDep,
+    principal: ReportsDep,
     runtime: RuntimeDep,
     filters: Filters,
     metric: Metric = "conversations",
@@ -209,7 +215,9 @@ async def get_conversations(
 ) -> ConversationPage:
     """The conversations behind a number (its ``metric``), newest first."""
     async with runtime.db.read() as session:
-        w = await window.resolve(session, tenant_id=principal.tenant_id, filters=filters)
+        w = await window.resolve(
+            session, tenant_id=principal.tenant_id, filters=filters, scope=principal.group_ids
+        )
         return await queries.conversations(
             session, w, metric=metric, term=term, hour=hour, page=page, per_page=per_page
         )
@@ -217,7 +225,7 @@ async def get_conversations(
 
 @router.get("/conversations/export", response_class=Response, responses=FILE)
 async def export_conversations(
-    principal: SupervisorDep,
+    principal: ReportsDep,
     runtime: RuntimeDep,
     filters: Filters,
     metric: Metric = "conversations",
@@ -228,7 +236,9 @@ async def export_conversations(
     """Every conversation behind a number (at most ``export.MAX_ROWS``: more is
     ``422 too_many_rows``); CSV streams."""
     async with runtime.db.read() as session:
-        w = await window.resolve(session, tenant_id=principal.tenant_id, filters=filters)
+        w = await window.resolve(
+            session, tenant_id=principal.tenant_id, filters=filters, scope=principal.group_ids
+        )
         hour = queries.check_hour(w, hour)
         total = await queries.count_conversations(
             session, w, metric=metric, term=term, hour=hour, cap=export.MAX_ROWS
@@ -272,13 +282,15 @@ async def _hot_words(
     # Terms are counted in days of the tenant's report time zone: ``tz`` does not apply.
     filters = filters.model_copy(update={"tz": None})
     async with runtime.db.read() as session:
-        w = await window.resolve(session, tenant_id=principal.tenant_id, filters=filters)
+        w = await window.resolve(
+            session, tenant_id=principal.tenant_id, filters=filters, scope=principal.group_ids
+        )
         return await hotwords.hot_words(session, w, limit=limit)
 
 
 @router.get("/hot-words")
 async def get_hot_words(
-    principal: SupervisorDep,
+    principal: ReportsDep,
     runtime: RuntimeDep,
     filters: Filters,
     limit: Limit = hotwords.DEFAULT_LIMIT,
@@ -290,7 +302,7 @@ async def get_hot_words(
 
 @router.get("/hot-words/export", response_class=Response, responses=FILE)
 async def export_hot_words(
-    principal: SupervisorDep,
+    principal: ReportsDep,
     runtime: RuntimeDep,
     filters: Filters,
     limit: Limit = hotwords.DEFAULT_LIMIT,

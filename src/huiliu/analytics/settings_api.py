@@ -8,20 +8,20 @@ from fastapi import APIRouter
 
 from huiliu.analytics import settings as report_settings
 from huiliu.analytics.settings import ReportSettings
-from huiliu.auth.deps import AdminDep, RuntimeDep, SupervisorDep
+from huiliu.auth.deps import ReportsDep, RuntimeDep, SettingsDep
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
 
 @router.get("/tenant/reports/settings")
-async def get_settings(principal: SupervisorDep, runtime: RuntimeDep) -> ReportSettings:
+async def get_settings(principal: ReportsDep, runtime: RuntimeDep) -> ReportSettings:
     async with runtime.db.read() as session:
         return await report_settings.get(await session.connection(), tenant_id=principal.tenant_id)
 
 
 @router.put("/tenant/reports/settings")
 async def put_settings(
-    body: ReportSettings, principal: AdminDep, runtime: RuntimeDep
+    body: ReportSettings, principal: SettingsDep, runtime: RuntimeDep
 ) -> ReportSettings:
     """The time zone reports count days in, and the business hours used where a
     conversation's group has none. Applies to conversations folded from now on; `huiliu

@@ -21,7 +21,7 @@ from huiliu.analytics.schemas import (
     ReportFilters,
 )
 from huiliu.db.base import utcnow
-from huiliu.errors import InvalidInput
+from huiliu.errors import Forbidden, InvalidInput
 from huiliu.routing.models import Group
 
 DEFAULT_TZ = "Asia/Shanghai"
@@ -164,8 +164,12 @@ async def resolve(
     tenant_id: int,
     filters: ReportFilters,
     now: datetime | None = None,
+    scope: frozenset[int] | None = None,
 ) -> Window:
-    """Check ``filters`` against the tenant (422 naming the bad one) into a ``Window``."""
+    """Check ``filters`` against the tenant (422 naming the bad one) into a ``Window``.
+
+    ``scope``: the groups the caller's role reaches (None: all). A caller of some groups
+    sees their groups' numbers: no group filter means all of theirs, another group is 403."""
     tz = filters.tz or await report_timezone(session, tenant_id=tenant_id)
     zone = check_zone(tz)
     first, last = check_period(filters.from_, filters.to, zone=zone, now=now or utcnow())
@@ -178,6 +182,13 @@ async def resolve(
         )
     group_ids = tuple(dict.fromkeys(filters.group_id))
     await _check_ids(session, Group, tenant_id, group_ids, "group", "group_id")
+    if scope is not None:
+        outside = [g for g in group_ids if g not in scope]
+        if outside:
+            raise Forbidden(f"group {outside[0]} is outside your role's scope", field="group_id")
+        if not scope:
+            raise Forbidden("your role's scope holds no group: join one to see its reports")
+        group_ids = group_ids or tuple(sorted(scope))
     agent_ids = tuple(dict.fromkeys(filters.agent_id))
     await _check_ids(session, Account, tenant_id, agent_ids, "account", "agent_id")
     tag = filters.tag.strip() if filters.tag is not None else None

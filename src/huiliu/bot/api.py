@@ -5,14 +5,16 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict
 
-from huiliu.accounts.models import Role
-from huiliu.auth.deps import AdminDep, PrincipalDep, RuntimeDep, SupervisorDep
+from huiliu.auth.deps import KbDep, PrincipalDep, RuntimeDep
 from huiliu.bot.settings import BotSettings
-from huiliu.errors import InvalidInput
+from huiliu.errors import Forbidden, InvalidInput
 from huiliu.kb import service as kb_service
+from huiliu.roles.permissions import Permission
 from huiliu.tenants import service as tenants_service
 
 router = APIRouter(prefix="/api/v1", tags=["bot"])
+
+MASKED = "*" * 16  # as long as a real secret must be, so an edit can send it back
 
 
 class VoteIn(BaseModel):
@@ -22,17 +24,17 @@ class VoteIn(BaseModel):
 
 
 @router.get("/tenant/bot")
-async def get_bot(principal: SupervisorDep, runtime: RuntimeDep) -> BotSettings:
+async def get_bot(principal: KbDep, runtime: RuntimeDep) -> BotSettings:
     async with runtime.db.read() as session:
         tenant = await tenants_service.get(session, tenant_id=principal.tenant_id)
     settings = BotSettings.model_validate(tenant.bot or {})
-    if settings.merchant_api is not None and not principal.at_least(Role.admin):
-        settings.merchant_api.secret = "*" * 8  # admins only
+    if settings.merchant_api is not None and not principal.can(Permission.settings):
+        settings.merchant_api.secret = MASKED  # an integration secret: settings managers only
     return settings
 
 
 @router.put("/tenant/bot")
-async def set_bot(body: BotSettings, principal: AdminDep, runtime: RuntimeDep) -> BotSettings:
+async def set_bot(body: BotSettings, principal: KbDep, runtime: RuntimeDep) -> BotSettings:
     """Greeting, menu tree, bands and handoff rules; new conversations use them at once."""
     entry_ids = set()
     stack = list(body.menu)
@@ -52,7 +54,21 @@ async def set_bot(body: BotSettings, principal: AdminDep, runtime: RuntimeDep) -
                 field="menu",
             )
         tenant = await tenants_service.get(session, tenant_id=principal.tenant_id)
+        if not principal.can(Permission.settings):
+            # The merchant's API address and secret stay as a settings manager set them.
+            stored = BotSettings.model_validate(tenant.bot or {}).merchant_api
+            if stored is None and body.merchant_api is not None:
+                raise Forbidden(
+                    "connecting the merchant's API needs the settings.manage permission",
+                    field="merchant_api",
+                    permission=Permission.settings.value,
+                )
+            body.merchant_api = stored
         tenant.bot = body.model_dump(mode="json")
+    if body.merchant_api is not None and not principal.can(Permission.settings):
+        body = body.model_copy(deep=True)
+        assert body.merchant_api is not None
+        body.merchant_api.secret = MASKED
     return body
 
 

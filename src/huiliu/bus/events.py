@@ -108,8 +108,9 @@ class QueueStats(BaseModel):
 
 
 class AccountChanged(BaseModel):
-    """An account was deactivated or changed role: every node closes its sockets
-    (deactivated) or lets them act with the new role at once."""
+    """An account was deactivated, or what it may do changed (its role, its role's
+    permissions or scope, its groups or centre): every node closes its sockets
+    (deactivated) or lets them act with the new rights at once."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -118,6 +119,8 @@ class AccountChanged(BaseModel):
     account_id: int
     role: str
     active: bool
+    permissions: list[str]
+    group_ids: list[int] | None  # the scope; None: every group of the tenant
 
 
 class DeliveryUpdated(_Event):

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import ValidationError
 
-from huiliu.auth.deps import AdminDep, AgentDep, RuntimeDep, SupervisorDep
+from huiliu.auth.deps import AgentDep, ChannelsDep, RuntimeDep
 from huiliu.channels import service
 from huiliu.channels.base import Adapter, adapters
 from huiliu.channels.models import ChannelAccount
@@ -75,7 +75,7 @@ async def list_types(_principal: AgentDep) -> list[ChannelTypeOut]:
 
 @router.get("/tenant/channels")
 async def list_accounts(
-    request: Request, principal: SupervisorDep, runtime: RuntimeDep
+    request: Request, principal: ChannelsDep, runtime: RuntimeDep
 ) -> list[ChannelAccountOut]:
     async with runtime.db.read() as session:
         accounts = await service.list_accounts(session, tenant_id=principal.tenant_id)
@@ -84,7 +84,7 @@ async def list_accounts(
 
 @router.post("/tenant/channels", status_code=201)
 async def create_account(
-    body: ChannelAccountIn, request: Request, principal: AdminDep, runtime: RuntimeDep
+    body: ChannelAccountIn, request: Request, principal: ChannelsDep, runtime: RuntimeDep
 ) -> ChannelAccountCreated:
     adapter = service.adapter_of(body.type)
     generated = {k: v for k, v in adapter.generated_secrets().items() if not body.config.get(k)}
@@ -105,7 +105,7 @@ async def create_account(
 
 @router.get("/tenant/channels/{account_id}")
 async def get_account(
-    account_id: int, request: Request, principal: SupervisorDep, runtime: RuntimeDep
+    account_id: int, request: Request, principal: ChannelsDep, runtime: RuntimeDep
 ) -> ChannelAccountOut:
     async with runtime.db.read() as session:
         account = await service.get(session, tenant_id=principal.tenant_id, account_id=account_id)
@@ -117,7 +117,7 @@ async def update_account(
     account_id: int,
     body: ChannelAccountPatch,
     request: Request,
-    principal: AdminDep,
+    principal: ChannelsDep,
     runtime: RuntimeDep,
 ) -> ChannelAccountOut:
     async with runtime.db.write() as session:
@@ -137,7 +137,7 @@ async def update_account(
 
 
 @router.delete("/tenant/channels/{account_id}", status_code=204)
-async def delete_account(account_id: int, principal: AdminDep, runtime: RuntimeDep) -> Response:
+async def delete_account(account_id: int, principal: ChannelsDep, runtime: RuntimeDep) -> Response:
     async with runtime.db.write() as session:
         account = await service.get(session, tenant_id=principal.tenant_id, account_id=account_id)
         if await service.in_use(session, account_id=account.id):
@@ -152,7 +152,7 @@ async def delete_account(account_id: int, principal: AdminDep, runtime: RuntimeD
 @router.get("/tenant/channels/{account_id}/events")
 async def list_events(
     account_id: int,
-    principal: SupervisorDep,
+    principal: ChannelsDep,
     runtime: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[ChannelEventOut]:

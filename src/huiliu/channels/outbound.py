@@ -87,6 +87,7 @@ async def _prepare(ctx: Context, job: Job) -> _Prepared | Outcome:
             id=conv.id,
             contact_id=conv.contact_id,
             assignee_id=conv.assignee_id,
+            group_id=conv.group_id,
             status=ConversationStatus(conv.status),
         )
         if not account.active:

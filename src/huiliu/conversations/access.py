@@ -7,9 +7,9 @@ the gateway decides per event without it, so a history reader reads over REST.
 
 from __future__ import annotations
 
-from huiliu.accounts.models import Role
 from huiliu.auth.principal import Principal
 from huiliu.conversations.schemas import MessageOut
+from huiliu.roles.permissions import Permission
 
 
 def can_see(
@@ -18,6 +18,7 @@ def can_see(
     tenant_id: int,
     contact_id: int,
     assignee_id: int | None,
+    group_id: int | None,
     serving_contact: bool = False,
 ) -> bool:
     """``serving_contact``: the principal (an agent) serves an open conversation of this
@@ -26,7 +27,8 @@ def can_see(
         return False
     if principal.is_visitor:
         return principal.id == contact_id
-    if principal.at_least(Role.supervisor):
+    # A supervisor oversees every conversation of the groups in their role's scope …
+    if principal.may(Permission.monitor, group_id):
         return True
     # An agent sees its own conversations and the unassigned ones it may claim …
     if assignee_id is None or assignee_id == principal.id:
@@ -37,13 +39,18 @@ def can_see(
 
 
 def can_write(
-    principal: Principal, *, tenant_id: int, contact_id: int, assignee_id: int | None
+    principal: Principal,
+    *,
+    tenant_id: int,
+    contact_id: int,
+    assignee_id: int | None,
+    group_id: int | None,
 ) -> bool:
     if principal.tenant_id != tenant_id:
         return False
     if principal.is_visitor:
         return principal.id == contact_id
-    if principal.at_least(Role.supervisor):
+    if principal.may(Permission.monitor, group_id):
         return True
     return assignee_id == principal.id
 

@@ -60,6 +60,7 @@ async def lock(
         tenant_id=row.tenant_id,
         contact_id=row.contact_id,
         assignee_id=row.assignee_id,
+        group_id=row.group_id,
     ):
         raise NotFound("conversation not found")
     if open_only and row.status != ConversationStatus.open.value:
@@ -117,7 +118,11 @@ async def changed_events(
     ).one()
     detail = service.detail_of(row)
     ref = ConversationRef(
-        id=row.id, contact_id=row.contact_id, assignee_id=row.assignee_id, status=detail.status
+        id=row.id,
+        contact_id=row.contact_id,
+        assignee_id=row.assignee_id,
+        group_id=row.group_id,
+        status=detail.status,
     )
     events: list[Event] = [
         MessageCreated(
@@ -139,6 +144,7 @@ async def close(
             tenant_id=conv.tenant_id,
             contact_id=conv.contact_id,
             assignee_id=conv.assignee_id,
+            group_id=conv.group_id,
         ):
             raise Forbidden(access.write_denied_reason(principal, assignee_id=conv.assignee_id))
         if conv.status != ConversationStatus.open.value:
@@ -184,7 +190,11 @@ async def updated(
     ).one()
     detail = service.detail_of(row)
     ref = ConversationRef(
-        id=row.id, contact_id=row.contact_id, assignee_id=row.assignee_id, status=detail.status
+        id=row.id,
+        contact_id=row.contact_id,
+        assignee_id=row.assignee_id,
+        group_id=row.group_id,
+        status=detail.status,
     )
     return detail, ConversationUpdated(tenant_id=row.tenant_id, conversation=ref, detail=detail)
 
@@ -253,6 +263,7 @@ async def mark_read(
             tenant_id=conv.tenant_id,
             contact_id=conv.contact_id,
             assignee_id=conv.assignee_id,
+            group_id=conv.group_id,
         ):
             raise NotFound("conversation not found")
         target = min(seq, conv.last_seq)
@@ -291,6 +302,7 @@ async def mark_read(
             id=conv.id,
             contact_id=conv.contact_id,
             assignee_id=conv.assignee_id,
+            group_id=conv.group_id,
             status=ConversationStatus(conv.status),
         )
     await bus.publish(
@@ -354,6 +366,7 @@ async def append_messages(
         id=fresh.id,
         contact_id=fresh.contact_id,
         assignee_id=fresh.assignee_id,
+        group_id=fresh.group_id,
         status=ConversationStatus(fresh.status),
     )
     events: list[Event] = [
@@ -391,6 +404,7 @@ async def add_note(
             tenant_id=conv.tenant_id,
             contact_id=conv.contact_id,
             assignee_id=conv.assignee_id,
+            group_id=conv.group_id,
         ):
             raise NotFound("conversation not found")
         note_id = (
@@ -413,6 +427,7 @@ async def add_note(
             id=conv.id,
             contact_id=conv.contact_id,
             assignee_id=conv.assignee_id,
+            group_id=conv.group_id,
             status=ConversationStatus(conv.status),
         )
     await bus.publish([NoteCreated(tenant_id=principal.tenant_id, conversation=ref, note=note)])

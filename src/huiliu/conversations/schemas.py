@@ -75,6 +75,7 @@ class ConversationRef(_Out):
     id: int
     contact_id: int
     assignee_id: int | None
+    group_id: int | None  # the queue it is in or was served from: whose scope it lies in
     status: ConversationStatus
 
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Row, Select, Table, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from huiliu.accounts.models import Account, Role
+from huiliu.accounts.models import Account
 from huiliu.auth.principal import Principal
 from huiliu.contacts.models import Contact
 from huiliu.conversations import access
@@ -24,6 +24,7 @@ from huiliu.conversations.models import (
 from huiliu.conversations.schemas import ConversationOut, ConversationView, NoteOut
 from huiliu.db.base import scoped
 from huiliu.errors import NotFound
+from huiliu.roles.permissions import Permission
 
 conversations = cast(Table, Conversation.__table__)
 messages = cast(Table, Message.__table__)
@@ -77,11 +78,16 @@ async def visible(
     tenant_id: int,
     contact_id: int,
     assignee_id: int | None,
+    group_id: int | None,
 ) -> bool:
     """``access.can_see``, looking up whether the agent serves the customer only when that
     is what decides (an agent reading a conversation that is neither theirs nor waiting)."""
     if access.can_see(
-        principal, tenant_id=tenant_id, contact_id=contact_id, assignee_id=assignee_id
+        principal,
+        tenant_id=tenant_id,
+        contact_id=contact_id,
+        assignee_id=assignee_id,
+        group_id=group_id,
     ):
         return True
     if not principal.is_account or principal.tenant_id != tenant_id:
@@ -92,6 +98,7 @@ async def visible(
         tenant_id=tenant_id,
         contact_id=contact_id,
         assignee_id=assignee_id,
+        group_id=group_id,
         serving_contact=serving,
     )
 
@@ -109,6 +116,7 @@ async def get(session: AsyncSession, *, principal: Principal, conversation_id: i
         tenant_id=conversation.tenant_id,
         contact_id=conversation.contact_id,
         assignee_id=conversation.assignee_id,
+        group_id=conversation.group_id,
     ):
         raise NotFound("conversation not found")
     return conversation
@@ -135,7 +143,7 @@ def _visible_to(principal: Principal) -> ColumnElement[bool] | None:
     """The conversations the caller may see, as SQL: exactly ``access.can_see``."""
     if principal.is_visitor:
         return conversations.c.contact_id == principal.id
-    if principal.at_least(Role.supervisor):
+    if principal.can(Permission.monitor) and principal.group_ids is None:
         return None
     serving = conversations.alias("serving")
     served_contacts = select(serving.c.contact_id).where(
@@ -143,11 +151,14 @@ def _visible_to(principal: Principal) -> ColumnElement[bool] | None:
         serving.c.assignee_id == principal.id,
         serving.c.status == ConversationStatus.open.value,
     )
-    return or_(
+    mine = [
         conversations.c.assignee_id == principal.id,
         conversations.c.assignee_id.is_(None),
         conversations.c.contact_id.in_(served_contacts),
-    )
+    ]
+    if principal.can(Permission.monitor) and principal.group_ids:
+        mine.append(conversations.c.group_id.in_(sorted(principal.group_ids)))
+    return or_(*mine)
 
 
 def _filters(

@@ -272,6 +272,7 @@ class MessageWriter:
                         conversations.c.tenant_id,
                         conversations.c.contact_id,
                         conversations.c.assignee_id,
+                        conversations.c.group_id,
                         conversations.c.status,
                         conversations.c.last_seq,
                         conversations.c.with_bot,
@@ -291,6 +292,7 @@ class MessageWriter:
                         id=row.id,
                         contact_id=row.contact_id,
                         assignee_id=row.assignee_id,
+                        group_id=row.group_id,
                         status=ConversationStatus(row.status),
                     ),
                     tenant_id=row.tenant_id,
@@ -348,6 +350,7 @@ class MessageWriter:
                         tenant_id=state.tenant_id,
                         contact_id=state.ref.contact_id,
                         assignee_id=state.ref.assignee_id,
+                        group_id=state.ref.group_id,
                     )
                     and not await service.visible(
                         conn,
@@ -355,6 +358,7 @@ class MessageWriter:
                         tenant_id=state.tenant_id,
                         contact_id=state.ref.contact_id,
                         assignee_id=state.ref.assignee_id,
+                        group_id=state.ref.group_id,
                     )
                 ):
                     results[i] = NotFound("conversation not found", field="conversation_id")
@@ -377,6 +381,7 @@ class MessageWriter:
                     tenant_id=state.tenant_id,
                     contact_id=state.ref.contact_id,
                     assignee_id=state.ref.assignee_id,
+                    group_id=state.ref.group_id,
                 ):
                     results[i] = Forbidden(
                         access.write_denied_reason(p, assignee_id=state.ref.assignee_id)

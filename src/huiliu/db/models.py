@@ -29,7 +29,8 @@ from huiliu.quality.models import (
     QualitySettingsRow,
 )
 from huiliu.replies.models import QuickReply
-from huiliu.routing.models import Group, GroupMember
+from huiliu.roles.models import RoleDef
+from huiliu.routing.models import Centre, Group, GroupMember
 from huiliu.satisfaction.models import SatisfactionSettingsRow, Survey
 from huiliu.tenants.models import ApiKey, Tenant
 from huiliu.tickets.models import (
@@ -50,6 +51,7 @@ __all__ = [
     "BotSession",
     "BotVote",
     "Call",
+    "Centre",
     "ChannelAccount",
     "ChannelEvent",
     "Contact",
@@ -78,6 +80,7 @@ __all__ = [
     "ReadCursor",
     "ReportBucket",
     "ReportSettingsRow",
+    "RoleDef",
     "SatisfactionSettingsRow",
     "StoredFile",
     "Survey",

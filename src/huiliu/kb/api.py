@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
-from huiliu.auth.deps import AgentDep, RuntimeDep, SupervisorDep
+from huiliu.auth.deps import AgentDep, KbDep, RuntimeDep
 from huiliu.bot.matcher import Thresholds
 from huiliu.bot.settings import BotSettings
 from huiliu.bot.text import Analyzer, normalize
@@ -60,7 +60,7 @@ async def list_entries(
 
 
 @router.post("/entries", status_code=201)
-async def create_entry(body: EntryIn, principal: SupervisorDep, runtime: RuntimeDep) -> EntryOut:
+async def create_entry(body: EntryIn, principal: KbDep, runtime: RuntimeDep) -> EntryOut:
     async with runtime.db.write() as session:
         row = await service.create(session, tenant_id=principal.tenant_id, data=body)
         return EntryOut.model_validate(row)
@@ -75,7 +75,7 @@ async def get_entry(entry_id: int, principal: AgentDep, runtime: RuntimeDep) -> 
 
 @router.patch("/entries/{entry_id}")
 async def update_entry(
-    entry_id: int, body: EntryPatch, principal: SupervisorDep, runtime: RuntimeDep
+    entry_id: int, body: EntryPatch, principal: KbDep, runtime: RuntimeDep
 ) -> EntryOut:
     async with runtime.db.write() as session:
         row = await service.update_entry(
@@ -85,7 +85,7 @@ async def update_entry(
 
 
 @router.delete("/entries/{entry_id}", status_code=204)
-async def delete_entry(entry_id: int, principal: SupervisorDep, runtime: RuntimeDep) -> Response:
+async def delete_entry(entry_id: int, principal: KbDep, runtime: RuntimeDep) -> Response:
     async with runtime.db.write() as session:
         await service.delete(session, tenant_id=principal.tenant_id, entry_id=entry_id)
     return Response(status_code=204)
@@ -99,9 +99,7 @@ async def list_categories(principal: AgentDep, runtime: RuntimeDep) -> list[Cate
 
 
 @router.post("/categories", status_code=201)
-async def create_category(
-    body: CategoryIn, principal: SupervisorDep, runtime: RuntimeDep
-) -> CategoryOut:
+async def create_category(body: CategoryIn, principal: KbDep, runtime: RuntimeDep) -> CategoryOut:
     async with runtime.db.write() as session:
         row = await service.create_category(session, tenant_id=principal.tenant_id, name=body.name)
         return CategoryOut(id=row.id, name=row.name)
@@ -109,7 +107,7 @@ async def create_category(
 
 @router.patch("/categories/{category_id}")
 async def rename_category(
-    category_id: int, body: CategoryIn, principal: SupervisorDep, runtime: RuntimeDep
+    category_id: int, body: CategoryIn, principal: KbDep, runtime: RuntimeDep
 ) -> CategoryOut:
     async with runtime.db.write() as session:
         row = await service.rename_category(
@@ -119,9 +117,7 @@ async def rename_category(
 
 
 @router.delete("/categories/{category_id}", status_code=204)
-async def delete_category(
-    category_id: int, principal: SupervisorDep, runtime: RuntimeDep
-) -> Response:
+async def delete_category(category_id: int, principal: KbDep, runtime: RuntimeDep) -> Response:
     async with runtime.db.write() as session:
         await service.delete_category(
             session, tenant_id=principal.tenant_id, category_id=category_id
@@ -130,7 +126,7 @@ async def delete_category(
 
 
 @router.get("/vocabulary")
-async def get_vocabulary(principal: SupervisorDep, runtime: RuntimeDep) -> VocabularyOut:
+async def get_vocabulary(principal: KbDep, runtime: RuntimeDep) -> VocabularyOut:
     async with runtime.db.read() as session:
         revision, synonyms, stop_words = await service.read_vocabulary(
             session, tenant_id=principal.tenant_id
@@ -140,7 +136,7 @@ async def get_vocabulary(principal: SupervisorDep, runtime: RuntimeDep) -> Vocab
 
 @router.put("/vocabulary")
 async def set_vocabulary(
-    body: VocabularyIn, principal: SupervisorDep, runtime: RuntimeDep
+    body: VocabularyIn, principal: KbDep, runtime: RuntimeDep
 ) -> VocabularyOut:
     """The tenant's synonyms and stop words; the bot uses them from its next question."""
     async with runtime.db.write() as session:
@@ -158,7 +154,7 @@ async def set_vocabulary(
 @router.post("/import")
 async def import_entries(
     request: Request,
-    principal: SupervisorDep,
+    principal: KbDep,
     runtime: RuntimeDep,
     format: Literal["csv", "xlsx"] = "csv",
 ) -> ImportReport:
@@ -175,7 +171,7 @@ async def import_entries(
 
 @router.get("/export")
 async def export_entries(
-    principal: SupervisorDep,
+    principal: KbDep,
     runtime: RuntimeDep,
     format: Literal["csv", "xlsx"] = "csv",
 ) -> Response:
@@ -218,7 +214,7 @@ async def match(body: MatchIn, principal: AgentDep, runtime: RuntimeDep) -> Matc
 
 
 @router.get("/unanswered")
-async def unanswered(principal: SupervisorDep, runtime: RuntimeDep) -> list[UnansweredGroup]:
+async def unanswered(principal: KbDep, runtime: RuntimeDep) -> list[UnansweredGroup]:
     """Questions the bot could not answer (or whose answer was voted unhelpful), grouped by
     similarity, largest group first."""
     async with runtime.db.read() as session:
@@ -247,7 +243,7 @@ async def unanswered(principal: SupervisorDep, runtime: RuntimeDep) -> list[Unan
 
 @router.post("/unanswered/resolve")
 async def resolve_unanswered(
-    body: ResolveUnansweredIn, principal: SupervisorDep, runtime: RuntimeDep
+    body: ResolveUnansweredIn, principal: KbDep, runtime: RuntimeDep
 ) -> EntryOut | None:
     """In one action: a new entry (``entry``), or the questions added as similar questions
     of an entry (``entry_id``), or dismissed; either way they leave the list."""

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from huiliu.auth.deps import AdminDep, AgentDep, RuntimeDep, SupervisorDep
+from huiliu.auth.deps import AgentDep, QualityDep, RuntimeDep, SettingsDep
 from huiliu.errors import InvalidInput
 from huiliu.quality import actions, batches, checklists, service
 from huiliu.quality.models import ReviewStatus
@@ -47,7 +47,7 @@ async def get_settings(principal: AgentDep, runtime: RuntimeDep) -> QualitySetti
 
 @router.put("/settings")
 async def put_settings(
-    body: QualitySettings, principal: AdminDep, runtime: RuntimeDep
+    body: QualitySettings, principal: SettingsDep, runtime: RuntimeDep
 ) -> QualitySettings:
     """The edit and dispute windows (days after submitting) and the pass mark."""
     async with runtime.db.write() as session:
@@ -59,7 +59,7 @@ async def put_settings(
 
 @router.get("/checklists")
 async def list_checklists(
-    principal: SupervisorDep, runtime: RuntimeDep, include_archived: bool = False
+    principal: QualityDep, runtime: RuntimeDep, include_archived: bool = False
 ) -> list[ChecklistOut]:
     """The default first, then by name."""
     async with runtime.db.read() as session:
@@ -71,7 +71,7 @@ async def list_checklists(
 
 @router.post("/checklists", status_code=201)
 async def create_checklist(
-    body: ChecklistIn, principal: SupervisorDep, runtime: RuntimeDep
+    body: ChecklistIn, principal: QualityDep, runtime: RuntimeDep
 ) -> ChecklistOut:
     """The tenant's first checklist is its default."""
     return await checklists.create_checklist(runtime.db, principal=principal, data=body)
@@ -79,7 +79,7 @@ async def create_checklist(
 
 @router.get("/checklists/{checklist_id}")
 async def get_checklist(
-    checklist_id: int, principal: SupervisorDep, runtime: RuntimeDep
+    checklist_id: int, principal: QualityDep, runtime: RuntimeDep
 ) -> ChecklistOut:
     async with runtime.db.read() as session:
         row = await service.get_checklist(
@@ -90,7 +90,7 @@ async def get_checklist(
 
 @router.put("/checklists/{checklist_id}")
 async def update_checklist(
-    checklist_id: int, body: ChecklistIn, principal: SupervisorDep, runtime: RuntimeDep
+    checklist_id: int, body: ChecklistIn, principal: QualityDep, runtime: RuntimeDep
 ) -> ChecklistOut:
     """Changed items make a new ``version``; reviews keep the items they were scored with."""
     return await checklists.update_checklist(
@@ -100,7 +100,7 @@ async def update_checklist(
 
 @router.delete("/checklists/{checklist_id}", status_code=204)
 async def delete_checklist(
-    checklist_id: int, principal: SupervisorDep, runtime: RuntimeDep
+    checklist_id: int, principal: QualityDep, runtime: RuntimeDep
 ) -> Response:
     """Archived (reviews keep it); ``409`` for the default while other checklists exist."""
     await checklists.delete_checklist(runtime.db, principal=principal, checklist_id=checklist_id)
@@ -111,23 +111,21 @@ async def delete_checklist(
 
 
 @router.post("/samples")
-async def preview_sample(
-    body: SampleIn, principal: SupervisorDep, runtime: RuntimeDep
-) -> SampleOut:
+async def preview_sample(body: SampleIn, principal: QualityDep, runtime: RuntimeDep) -> SampleOut:
     """The sample a batch with this request would hold now (nothing is stored), with the
     seed: send it back to get the same random sample."""
     return await batches.preview(runtime.db, principal=principal, data=body)
 
 
 @router.post("/batches", status_code=201)
-async def create_batch(body: BatchIn, principal: SupervisorDep, runtime: RuntimeDep) -> BatchDetail:
+async def create_batch(body: BatchIn, principal: QualityDep, runtime: RuntimeDep) -> BatchDetail:
     """Draw a sample and keep it as a review queue assigned to ``assignee_id``."""
     return await batches.create_batch(runtime.db, principal=principal, data=body)
 
 
 @router.get("/batches")
 async def list_batches(
-    principal: SupervisorDep,
+    principal: QualityDep,
     runtime: RuntimeDep,
     assignee: Annotated[str | None, Query(description="me or an account id")] = None,
 ) -> list[BatchOut]:
@@ -146,7 +144,7 @@ async def list_batches(
 
 
 @router.get("/batches/{batch_id}")
-async def get_batch(batch_id: int, principal: SupervisorDep, runtime: RuntimeDep) -> BatchDetail:
+async def get_batch(batch_id: int, principal: QualityDep, runtime: RuntimeDep) -> BatchDetail:
     """The batch with its conversations in review order, each with its review's state."""
     async with runtime.db.read() as session:
         batch = await service.get_batch(session, tenant_id=principal.tenant_id, batch_id=batch_id)
@@ -155,13 +153,13 @@ async def get_batch(batch_id: int, principal: SupervisorDep, runtime: RuntimeDep
 
 @router.patch("/batches/{batch_id}")
 async def update_batch(
-    batch_id: int, body: BatchPatch, principal: SupervisorDep, runtime: RuntimeDep
+    batch_id: int, body: BatchPatch, principal: QualityDep, runtime: RuntimeDep
 ) -> BatchDetail:
     return await batches.update_batch(runtime.db, principal=principal, batch_id=batch_id, data=body)
 
 
 @router.delete("/batches/{batch_id}", status_code=204)
-async def delete_batch(batch_id: int, principal: SupervisorDep, runtime: RuntimeDep) -> Response:
+async def delete_batch(batch_id: int, principal: QualityDep, runtime: RuntimeDep) -> Response:
     """With its items and drafts; ``409`` once a review in it is submitted."""
     await batches.delete_batch(runtime.db, principal=principal, batch_id=batch_id)
     return Response(status_code=204)
@@ -171,14 +169,14 @@ async def delete_batch(batch_id: int, principal: SupervisorDep, runtime: Runtime
 
 
 @router.post("/reviews", status_code=201)
-async def create_review(body: ReviewIn, principal: SupervisorDep, runtime: RuntimeDep) -> ReviewOut:
+async def create_review(body: ReviewIn, principal: QualityDep, runtime: RuntimeDep) -> ReviewOut:
     """A draft for a conversation of the batch; ``409 already_reviewed`` the second time."""
     return await actions.create_review(runtime.db, principal=principal, data=body)
 
 
 @router.get("/reviews")
 async def list_reviews(
-    principal: SupervisorDep,
+    principal: QualityDep,
     runtime: RuntimeDep,
     agent_id: int | None = None,
     reviewer_id: int | None = None,
@@ -234,7 +232,7 @@ async def my_reviews(
 
 @router.get("/disputes")
 async def list_disputes(
-    principal: SupervisorDep,
+    principal: QualityDep,
     runtime: RuntimeDep,
     state: Literal["open", "resolved", "any"] = "open",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
@@ -262,7 +260,7 @@ async def get_review(review_id: int, principal: AgentDep, runtime: RuntimeDep) -
 
 @router.patch("/reviews/{review_id}")
 async def update_review(
-    review_id: int, body: ReviewPatch, principal: SupervisorDep, runtime: RuntimeDep
+    review_id: int, body: ReviewPatch, principal: QualityDep, runtime: RuntimeDep
 ) -> ReviewOut:
     """Its reviewer: a draft freely; a submitted one within the edit window (logged)."""
     return await actions.update_review(
@@ -271,13 +269,13 @@ async def update_review(
 
 
 @router.post("/reviews/{review_id}/submit")
-async def submit_review(review_id: int, principal: SupervisorDep, runtime: RuntimeDep) -> ReviewOut:
+async def submit_review(review_id: int, principal: QualityDep, runtime: RuntimeDep) -> ReviewOut:
     """Every item scored or n/a; the server fixes the total and the agent sees it."""
     return await actions.submit_review(runtime.db, principal=principal, review_id=review_id)
 
 
 @router.delete("/reviews/{review_id}", status_code=204)
-async def delete_review(review_id: int, principal: SupervisorDep, runtime: RuntimeDep) -> Response:
+async def delete_review(review_id: int, principal: QualityDep, runtime: RuntimeDep) -> Response:
     """A draft only, by its reviewer."""
     await actions.delete_review(runtime.db, principal=principal, review_id=review_id)
     return Response(status_code=204)
@@ -309,7 +307,7 @@ async def dispute_review(
 
 @router.post("/reviews/{review_id}/resolve")
 async def resolve_dispute(
-    review_id: int, body: ResolveIn, principal: SupervisorDep, runtime: RuntimeDep
+    review_id: int, body: ResolveIn, principal: QualityDep, runtime: RuntimeDep
 ) -> ReviewOut:
     """``upheld`` or ``revised`` with new scores; the agent sees the answer."""
     return await actions.resolve(runtime.db, principal=principal, review_id=review_id, data=body)

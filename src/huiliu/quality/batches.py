@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from huiliu.accounts.models import Account, Role
+from huiliu.accounts.models import Account
 from huiliu.auth.principal import Principal
 from huiliu.db import Database
 from huiliu.db.base import scoped, utcnow
-from huiliu.errors import Conflict, InvalidInput
+from huiliu.errors import Conflict, Forbidden, InvalidInput
 from huiliu.quality import sampling, service
 from huiliu.quality.models import (
     QualityBatch,
@@ -32,6 +32,8 @@ from huiliu.quality.schemas import (
     SampleIn,
     SampleOut,
 )
+from huiliu.roles import service as roles_service
+from huiliu.roles.permissions import Permission
 from huiliu.routing.models import Group
 
 MAX_SPAN = timedelta(days=366)
@@ -73,10 +75,13 @@ async def _check_filters(session: AsyncSession, tenant_id: int, data: SampleIn) 
 
 
 async def _draw(
-    session: AsyncSession, tenant_id: int, data: SampleIn, now: datetime
+    session: AsyncSession, principal: Principal, data: SampleIn, now: datetime
 ) -> tuple[int, int, list[sampling.Candidate]]:
+    tenant_id = principal.tenant_id
     since, until = _period(data, now)
     await _check_filters(session, tenant_id, data)
+    if data.group_id is not None and not principal.sees_group(data.group_id):
+        raise Forbidden("that group is outside your role's scope", field="group_id")
     pool = await sampling.candidates(
         session,
         tenant_id=tenant_id,
@@ -85,6 +90,7 @@ async def _draw(
         channel=data.channel,
         group_id=data.group_id,
         agent_id=data.agent_id,
+        scope=principal.group_ids,
     )
     seed = data.seed if data.seed is not None else secrets.randbelow(2**31)
     picked = sampling.pick(pool, mode=data.mode, n=data.n, seed=seed, long_by=data.long_by)
@@ -110,7 +116,7 @@ async def preview(
 ) -> SampleOut:
     """What a batch with this request would hold now, storing nothing."""
     async with db.read() as session:
-        seed, size, picked = await _draw(session, principal.tenant_id, data, now or utcnow())
+        seed, size, picked = await _draw(session, principal, data, now or utcnow())
     return SampleOut(seed=seed, candidates=size, conversations=[_sampled(c) for c in picked])
 
 
@@ -120,9 +126,9 @@ async def _check_reviewer(session: AsyncSession, tenant_id: int, account_id: int
         raise InvalidInput("assignee_id: no such account", field="assignee_id")
     if not account.active:
         raise InvalidInput("assignee_id: the account is deactivated", field="assignee_id")
-    if account.role.rank < Role.supervisor.rank:
+    if not (await roles_service.principal_of(session, account=account)).can(Permission.quality):
         raise InvalidInput(
-            "assignee_id: reviews are done by supervisors and admins", field="assignee_id"
+            "assignee_id: the account's role does not hold quality.review", field="assignee_id"
         )
 
 
@@ -160,7 +166,7 @@ async def create_batch(
         await _check_reviewer(session, principal.tenant_id, assignee_id)
         checklist = await _batch_checklist(session, principal.tenant_id, data.checklist_id)
         await service.lock_tenant(session, principal.tenant_id)
-        seed, size, picked = await _draw(session, principal.tenant_id, data, now)
+        seed, size, picked = await _draw(session, principal, data, now)
         if not picked:
             raise InvalidInput(
                 "no closed conversation of the period matches (conversations already in a "

@@ -87,8 +87,10 @@ async def candidates(
     channel: str | None = None,
     group_id: int | None = None,
     agent_id: int | None = None,
+    scope: frozenset[int] | None = None,
 ) -> list[Candidate]:
-    """The conversations a sample is drawn from, in id order."""
+    """The conversations a sample is drawn from, in id order; ``scope``: only those of
+    these groups (None: any)."""
     c, f = conversations.c, facts.c
     agent = func.coalesce(f.agent_id, c.assignee_id)
     group = func.coalesce(f.group_id, c.group_id)
@@ -124,6 +126,8 @@ async def candidates(
         stmt = stmt.where(c.channel == channel)
     if group_id is not None:
         stmt = stmt.where(group == group_id)
+    if scope is not None:
+        stmt = stmt.where(group.in_(sorted(scope)))
     if agent_id is not None:
         stmt = stmt.where(agent == agent_id)
     return [_candidate(row) for row in await session.execute(stmt)]

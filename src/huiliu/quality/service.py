@@ -38,6 +38,7 @@ from huiliu.quality.schemas import (
     ReviewTranscriptOut,
     ScoreOut,
 )
+from huiliu.routing import service as routing_service
 from huiliu.tenants.models import Tenant
 
 TRANSCRIPT_LIMIT = 2000
@@ -252,7 +253,11 @@ async def get_review(
         stmt = stmt.with_for_update()
     review = (await session.scalars(stmt)).first()
     if review is None or not access.can_see_review(
-        principal, tenant_id=review.tenant_id, agent_id=review.agent_id, status=review.status
+        principal,
+        tenant_id=review.tenant_id,
+        agent_id=review.agent_id,
+        agent_group_ids=await routing_service.group_ids_of(session, account_id=review.agent_id),
+        status=review.status,
     ):
         raise NotFound("review not found")
     return review

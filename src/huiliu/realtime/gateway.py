@@ -221,6 +221,7 @@ async def _typing(runtime: Runtime, principal: Principal, frame: TypingFrame) ->
                     id=conversation.id,
                     contact_id=conversation.contact_id,
                     assignee_id=conversation.assignee_id,
+                    group_id=conversation.group_id,
                     status=conversation.status,
                 ),
                 sender=Sender(

@@ -42,6 +42,7 @@ from huiliu.realtime.frames import (
     TypingServerFrame,
 )
 from huiliu.realtime.presence import Presence
+from huiliu.roles.permissions import Permission, parse
 
 
 class Hub:
@@ -102,10 +103,8 @@ class Hub:
         p = conn.principal
         return p.id if p.is_visitor else p.tenant_id
 
-    def _supervisors(self, tenant_id: int) -> list[Connection]:
-        return [
-            c for c in self._accounts.get(tenant_id, ()) if c.principal.at_least(Role.supervisor)
-        ]
+    def _overseers(self, tenant_id: int) -> list[Connection]:
+        return [c for c in self._accounts.get(tenant_id, ()) if c.principal.can(Permission.monitor)]
 
     def _audience(self, event: Event) -> list[Connection]:
         assert not isinstance(event, QueueStats | AccountChanged | TicketUpdated)
@@ -125,15 +124,21 @@ class Hub:
                 tenant_id=event.tenant_id,
                 contact_id=ref.contact_id,
                 assignee_id=ref.assignee_id,
+                group_id=ref.group_id,
             )
         ]
 
     def on_event(self, event: Event) -> None:
         """The bus handler: enqueue the event's frame on every socket that may see it."""
         if isinstance(event, QueueStats):
-            data = QueueStatsFrame(groups=event.groups).model_dump_json()
-            for conn in self._supervisors(event.tenant_id):
-                conn.push(data)
+            whole = QueueStatsFrame(groups=event.groups).model_dump_json()
+            for conn in self._overseers(event.tenant_id):
+                p = conn.principal
+                if p.tenant_wide:
+                    conn.push(whole)
+                else:  # a supervisor of some groups sees those groups' queues
+                    mine = [g for g in event.groups if p.sees_group(g.group_id)]
+                    conn.push(QueueStatsFrame(groups=mine).model_dump_json())
         elif isinstance(event, AccountChanged):
             self._account_changed(event)
         elif isinstance(event, TicketUpdated):
@@ -141,7 +146,7 @@ class Hub:
             data = TicketUpdatedFrame(ticket=event.ticket, reason=event.reason).model_dump_json()
             for conn in self._accounts.get(event.tenant_id, ()):
                 p = conn.principal
-                if p.at_least(Role.supervisor) or p.id in event.account_ids:
+                if p.may(Permission.tickets, event.ticket.group_id) or p.id in event.account_ids:
                     conn.push(data)
         elif isinstance(event, DeliveryUpdated):
             data = DeliveryUpdatedFrame(
@@ -213,7 +218,12 @@ class Hub:
             if not event.active:
                 conn.close(CLOSE_INVALID_TOKEN, "account is deactivated")
             else:
-                conn.principal = dataclasses.replace(conn.principal, role=Role(event.role))
+                conn.principal = dataclasses.replace(
+                    conn.principal,
+                    role=Role(event.role),
+                    permissions=parse(event.permissions),
+                    group_ids=None if event.group_ids is None else frozenset(event.group_ids),
+                )
 
     async def _sweep(self) -> None:
         """Close sockets that have been silent for two heartbeats."""

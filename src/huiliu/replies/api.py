@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from huiliu.auth.deps import AgentDep, RuntimeDep, SupervisorDep
+from huiliu.auth.deps import AgentDep, RepliesDep, RuntimeDep
 from huiliu.replies import service
 from huiliu.replies.schemas import QuickReplyIn, QuickReplyOut, QuickReplyPatch
 
@@ -27,7 +27,7 @@ async def list_replies(
 
 @router.post("", status_code=201)
 async def create_reply(
-    body: QuickReplyIn, principal: SupervisorDep, runtime: RuntimeDep
+    body: QuickReplyIn, principal: RepliesDep, runtime: RuntimeDep
 ) -> QuickReplyOut:
     async with runtime.db.write() as session:
         row = await service.create(session, tenant_id=principal.tenant_id, data=body)
@@ -36,7 +36,7 @@ async def create_reply(
 
 @router.patch("/{reply_id}")
 async def update_reply(
-    reply_id: int, body: QuickReplyPatch, principal: SupervisorDep, runtime: RuntimeDep
+    reply_id: int, body: QuickReplyPatch, principal: RepliesDep, runtime: RuntimeDep
 ) -> QuickReplyOut:
     async with runtime.db.write() as session:
         row = await service.update_reply(
@@ -46,7 +46,7 @@ async def update_reply(
 
 
 @router.delete("/{reply_id}", status_code=204)
-async def delete_reply(reply_id: int, principal: SupervisorDep, runtime: RuntimeDep) -> Response:
+async def delete_reply(reply_id: int, principal: RepliesDep, runtime: RuntimeDep) -> Response:
     async with runtime.db.write() as session:
         await service.delete(session, tenant_id=principal.tenant_id, reply_id=reply_id)
     return Response(status_code=204)

@@ -21,6 +21,7 @@ from huiliu.conversations.schemas import ConversationRef
 from huiliu.db import Database
 from huiliu.db.base import utcnow
 from huiliu.errors import Conflict, Forbidden, InvalidInput, NotFound
+from huiliu.roles.permissions import Permission
 from huiliu.routing import engine
 from huiliu.routing.passes import (
     accounts,
@@ -78,6 +79,8 @@ async def assign(
     async with db.write_connection() as conn:
         await lock_tenant(conn, principal.tenant_id)
         conv = await lock(conn, principal, conversation_id, open_only=True)
+        if not principal.may(Permission.monitor, conv.group_id):
+            raise Forbidden("the conversation's group is outside your role's scope")
         if conv.assignee_id == agent_id:
             raise Conflict("that agent already serves this conversation", code="already_assigned")
         await _agent_with_room(conn, principal.tenant_id, agent_id, field="agent_id")
@@ -142,6 +145,7 @@ async def transfer(
             tenant_id=conv.tenant_id,
             contact_id=conv.contact_id,
             assignee_id=conv.assignee_id,
+            group_id=conv.group_id,
         ):
             raise Forbidden("only the serving agent or a supervisor transfers a conversation")
         if agent_id is not None:
@@ -311,6 +315,10 @@ async def enqueue(
         ).one()
     detail = conversations_service.detail_of(fresh)
     ref = ConversationRef(
-        id=conv.id, contact_id=conv.contact_id, assignee_id=None, status=detail.status
+        id=conv.id,
+        contact_id=conv.contact_id,
+        assignee_id=None,
+        group_id=detail.group_id,
+        status=detail.status,
     )
     return [ConversationUpdated(tenant_id=principal.tenant_id, conversation=ref, detail=detail)]

@@ -2,21 +2,26 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from sqlalchemy import select
 
-from huiliu.accounts.models import Account, Role
-from huiliu.auth.deps import AdminDep, AgentDep, PrincipalDep, RuntimeDep, SupervisorDep
+from huiliu.accounts.models import Account
+from huiliu.auth.deps import AgentDep, MonitorDep, OrgDep, PrincipalDep, RoutingDep, RuntimeDep
+from huiliu.bus.events import AccountChanged
 from huiliu.conversations import service as conversations_service
 from huiliu.conversations.schemas import ConversationOut
 from huiliu.db.base import scoped
 from huiliu.errors import Forbidden
+from huiliu.roles import service as roles_service
+from huiliu.roles.permissions import Permission
 from huiliu.routing import actions, engine
 from huiliu.routing import service as groups_service
 from huiliu.routing.passes import snapshot
 from huiliu.routing.schemas import (
     AgentLoad,
     AssignIn,
+    CentreIn,
+    CentreOut,
     EnqueueIn,
     GroupIn,
     GroupOut,
@@ -33,7 +38,7 @@ router = APIRouter(prefix="/api/v1", tags=["routing"])
 
 
 @router.get("/tenant/routing")
-async def get_routing_settings(principal: SupervisorDep, runtime: RuntimeDep) -> RoutingSettings:
+async def get_routing_settings(principal: RoutingDep, runtime: RuntimeDep) -> RoutingSettings:
     async with runtime.db.read() as session:
         tenant = await tenants_service.get(session, tenant_id=principal.tenant_id)
     return RoutingSettings.model_validate(tenant.routing or {})
@@ -41,7 +46,7 @@ async def get_routing_settings(principal: SupervisorDep, runtime: RuntimeDep) ->
 
 @router.put("/tenant/routing")
 async def set_routing_settings(
-    body: RoutingSettings, principal: AdminDep, runtime: RuntimeDep
+    body: RoutingSettings, principal: RoutingDep, runtime: RuntimeDep
 ) -> RoutingSettings:
     """Priority rules, reply timeout, offline policy, presence grace, idle auto-close and the
     longest queue wait before a customer is offered to leave a message."""
@@ -60,12 +65,63 @@ async def list_groups(principal: AgentDep, runtime: RuntimeDep) -> list[GroupOut
 
 
 @router.post("/groups", status_code=201)
-async def create_group(body: GroupIn, principal: AdminDep, runtime: RuntimeDep) -> GroupOut:
+async def create_group(body: GroupIn, principal: RoutingDep, runtime: RuntimeDep) -> GroupOut:
     async with runtime.db.write() as session:
         group = await groups_service.create(session, tenant_id=principal.tenant_id, data=body)
         result = await groups_service.out(session, group)
+        # Its members, and the people of its centre, now oversee it if their role says so.
+        events = await roles_service.changed(session, tenant_id=principal.tenant_id)
+    await runtime.bus.publish(list(events))
     runtime.router.kick(principal.tenant_id)
     return result
+
+
+@router.get("/centres")
+async def list_centres(principal: AgentDep, runtime: RuntimeDep) -> list[CentreOut]:
+    """The merchant's service centres with their groups and people."""
+    async with runtime.db.read() as session:
+        return await groups_service.list_centres(session, tenant_id=principal.tenant_id)
+
+
+@router.post("/centres", status_code=201)
+async def create_centre(body: CentreIn, principal: OrgDep, runtime: RuntimeDep) -> CentreOut:
+    async with runtime.db.write() as session:
+        centre = await groups_service.save_centre(
+            session, tenant_id=principal.tenant_id, name=body.name.strip()
+        )
+        return CentreOut(
+            id=centre.id,
+            name=centre.name,
+            group_ids=[],
+            account_ids=[],
+            created_at=centre.created_at,
+        )
+
+
+@router.patch("/centres/{centre_id}")
+async def rename_centre(
+    centre_id: int, body: CentreIn, principal: OrgDep, runtime: RuntimeDep
+) -> CentreOut:
+    async with runtime.db.write() as session:
+        await groups_service.save_centre(
+            session, tenant_id=principal.tenant_id, name=body.name.strip(), centre_id=centre_id
+        )
+        [out] = [
+            c
+            for c in await groups_service.list_centres(session, tenant_id=principal.tenant_id)
+            if c.id == centre_id
+        ]
+    return out
+
+
+@router.delete("/centres/{centre_id}", status_code=204)
+async def delete_centre(centre_id: int, principal: OrgDep, runtime: RuntimeDep) -> Response:
+    """Only an empty centre: 409 ``centre_not_empty`` while groups or people are in it."""
+    async with runtime.db.write() as session:
+        await groups_service.delete_centre(
+            session, tenant_id=principal.tenant_id, centre_id=centre_id
+        )
+    return Response(status_code=204)
 
 
 @router.get("/groups/{group_id}")
@@ -77,13 +133,17 @@ async def get_group(group_id: int, principal: AgentDep, runtime: RuntimeDep) -> 
 
 @router.patch("/groups/{group_id}")
 async def update_group(
-    group_id: int, body: GroupPatch, principal: AdminDep, runtime: RuntimeDep
+    group_id: int, body: GroupPatch, principal: RoutingDep, runtime: RuntimeDep
 ) -> GroupOut:
     async with runtime.db.write() as session:
         group = await groups_service.update_group(
             session, tenant_id=principal.tenant_id, group_id=group_id, data=body
         )
         result = await groups_service.out(session, group)
+        events: list[AccountChanged] = []
+        if body.member_ids is not None or "centre_id" in body.model_fields_set:
+            events = await roles_service.changed(session, tenant_id=principal.tenant_id)
+    await runtime.bus.publish(list(events))
     runtime.router.kick(principal.tenant_id)  # new members or a new strategy may free work
     return result
 
@@ -97,8 +157,8 @@ async def group_queue(group_id: int, principal: AgentDep, runtime: RuntimeDep) -
         members = await groups_service.member_ids(
             session, tenant_id=principal.tenant_id, group_id=group.id
         )
-        if not principal.at_least(Role.supervisor) and principal.id not in members:
-            raise Forbidden("you are not a member of this group")
+        if not principal.may(Permission.monitor, group.id) and principal.id not in members:
+            raise Forbidden("you are not a member of this group, nor does your role oversee it")
         snap = await snapshot(await session.connection(), principal.tenant_id)
         names = dict(
             (
@@ -191,7 +251,7 @@ async def enqueue(
 
 @router.post("/conversations/{conversation_id}/assign")
 async def assign(
-    conversation_id: int, body: AssignIn, principal: SupervisorDep, runtime: RuntimeDep
+    conversation_id: int, body: AssignIn, principal: MonitorDep, runtime: RuntimeDep
 ) -> ConversationOut:
     """A supervisor assigns a conversation by hand."""
     events = await actions.assign(

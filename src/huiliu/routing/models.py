@@ -10,6 +10,19 @@ from huiliu.db.base import Base, BigId, Json, UTCDateTime, utcnow
 from huiliu.routing.engine import Strategy
 
 
+class Centre(Base):
+    """A service centre (a site or a department) holding business groups: a supervisor
+    whose role's scope is "centre" sees the groups of their centre."""
+
+    __tablename__ = "centres"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class Group(Base):
     """A skill group (business group, department): a queue and the agents who serve it."""
 
@@ -19,6 +32,9 @@ class Group(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
     name: Mapped[str] = mapped_column(String(100))
+    centre_id: Mapped[int | None] = mapped_column(
+        ForeignKey("centres.id", ondelete="SET NULL"), default=None, index=True
+    )
     strategy: Mapped[Strategy] = mapped_column(
         Enum(Strategy, native_enum=False, length=16), default=Strategy.least_load
     )

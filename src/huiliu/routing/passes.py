@@ -350,7 +350,11 @@ async def apply_assignments(
         row = fresh[cid]
         detail = conversations_service.detail_of(row)
         ref = ConversationRef(
-            id=row.id, contact_id=row.contact_id, assignee_id=row.assignee_id, status=detail.status
+            id=row.id,
+            contact_id=row.contact_id,
+            assignee_id=row.assignee_id,
+            group_id=row.group_id,
+            status=detail.status,
         )
         events.append(
             MessageCreated(

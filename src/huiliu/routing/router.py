@@ -191,6 +191,7 @@ class Router:
                         id=cid,
                         contact_id=result.contacts[cid],
                         assignee_id=None,
+                        group_id=key if kind == "group" else None,
                         status=ConversationStatus.open,
                     ),
                     position=position,

@@ -15,6 +15,7 @@ class GroupIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=100)
+    centre_id: int | None = Field(default=None, ge=1, description="the service centre it is in")
     strategy: Strategy = Strategy.least_load
     last_agent_days: int = Field(default=7, ge=0, le=365)
     is_default: bool = False
@@ -27,6 +28,7 @@ class GroupPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, min_length=1, max_length=100)
+    centre_id: int | None = Field(default=None, ge=1, description="explicit null: no centre")
     strategy: Strategy | None = None
     last_agent_days: int | None = Field(default=None, ge=0, le=365)
     is_default: bool | None = None
@@ -39,6 +41,7 @@ class GroupPatch(BaseModel):
 class GroupOut(BaseModel):
     id: int
     name: str
+    centre_id: int | None
     strategy: Strategy
     last_agent_days: int
     is_default: bool
@@ -46,6 +49,22 @@ class GroupOut(BaseModel):
     member_ids: list[int]
     working_hours: WorkingHours | None
     open_now: bool
+    created_at: datetime
+
+
+class CentreIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+
+
+class CentreOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    group_ids: list[int]
+    account_ids: list[int] = Field(description="the accounts working in it")
     created_at: datetime
 
 

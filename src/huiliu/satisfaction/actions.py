@@ -137,6 +137,7 @@ async def request(
             tenant_id=conv.tenant_id,
             contact_id=conv.contact_id,
             assignee_id=conv.assignee_id,
+            group_id=conv.group_id,
         ):
             raise Forbidden(
                 "only the conversation's agent, a supervisor or an admin asks for a rating"

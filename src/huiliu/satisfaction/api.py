@@ -17,10 +17,10 @@ from fastapi.responses import HTMLResponse
 from pydantic import Field
 from sqlalchemy import select
 
-from huiliu.auth.deps import AdminDep, AgentDep, PrincipalDep, RuntimeDep, SupervisorDep
+from huiliu.auth.deps import AgentDep, PrincipalDep, ReportsDep, RuntimeDep, SettingsDep
 from huiliu.conversations import service as conversations_service
 from huiliu.db.base import utcnow
-from huiliu.errors import AppError, Conflict, InvalidInput, NotFound
+from huiliu.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
 from huiliu.satisfaction import actions, page, service
 from huiliu.satisfaction.schemas import (
     MAX_COMMENT,
@@ -43,7 +43,7 @@ _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 
 @api.get("/tenant/satisfaction")
-async def get_settings(principal: SupervisorDep, runtime: RuntimeDep) -> SatisfactionSettings:
+async def get_settings(principal: SettingsDep, runtime: RuntimeDep) -> SatisfactionSettings:
     """The tenant's survey settings (the defaults until an admin saves them)."""
     async with runtime.db.read() as session:
         return await service.get_settings(session, tenant_id=principal.tenant_id)
@@ -51,7 +51,7 @@ async def get_settings(principal: SupervisorDep, runtime: RuntimeDep) -> Satisfa
 
 @api.put("/tenant/satisfaction")
 async def put_settings(
-    body: SatisfactionSettings, principal: AdminDep, runtime: RuntimeDep
+    body: SatisfactionSettings, principal: SettingsDep, runtime: RuntimeDep
 ) -> SatisfactionSettings:
     """Scale, labels, tags, comment, when to ask, the answer window, the texts. Surveys
     already asked keep what they offered."""
@@ -119,7 +119,7 @@ def _utc(value: datetime | None) -> datetime | None:
 
 @api.get("/satisfaction/surveys")
 async def list_surveys(
-    principal: SupervisorDep,
+    principal: ReportsDep,
     runtime: RuntimeDep,
     since: Annotated[
         datetime | None, Query(description="asked at or after (UTC if no zone)")
@@ -137,6 +137,8 @@ async def list_surveys(
     since, until = _utc(since), _utc(until)
     if since is not None and until is not None and since >= until:
         raise InvalidInput("since must be before until", field="since")
+    if group_id is not None and not principal.sees_group(group_id):
+        raise Forbidden(f"group {group_id} is outside your role's scope", field="group_id")
     async with runtime.db.read() as session:
         rows, total = await service.list_surveys(
             session,
@@ -145,6 +147,7 @@ async def list_surveys(
             until=until,
             agent_id=agent_id,
             group_id=group_id,
+            group_ids=principal.group_ids,
             channel=channel,
             scores=score or (),
             answered=answered,

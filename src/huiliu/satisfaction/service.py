@@ -125,6 +125,7 @@ async def list_surveys(
     until: datetime | None = None,
     agent_id: int | None = None,
     group_id: int | None = None,
+    group_ids: frozenset[int] | None = None,
     channel: str | None = None,
     scores: Sequence[int] = (),
     answered: bool | None = None,
@@ -141,6 +142,8 @@ async def list_surveys(
         where.append(surveys.c.agent_id == agent_id)
     if group_id is not None:
         where.append(surveys.c.group_id == group_id)
+    if group_ids is not None:  # the caller's scope
+        where.append(surveys.c.group_id.in_(sorted(group_ids)))
     if channel is not None:
         where.append(surveys.c.channel == channel)
     if scores:

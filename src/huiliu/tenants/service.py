@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from huiliu.db.base import scoped, utcnow
 from huiliu.errors import Conflict, NotFound
+from huiliu.roles import service as roles_service
 from huiliu.tenants.models import ApiKey, Tenant
 
 
@@ -22,6 +23,8 @@ async def create(session: AsyncSession, *, name: str, slug: str) -> Tenant:
         identity_secret=secrets.token_urlsafe(32),
     )
     session.add(tenant)
+    await session.flush()
+    roles_service.create_builtins(session, tenant_id=tenant.id)
     await session.flush()
     return tenant
 

@@ -1,8 +1,9 @@
 """Who may see and change which ticket. One condition a line.
 
 Agents see the tickets of their groups, the ones assigned to them and the ones they created;
-supervisors and admins see every ticket of their tenant; customers see none over this API
-(a later part adds their own view). Whoever sees a ticket may change and comment on it.
+a role with ``tickets.manage`` sees every ticket of the groups in its scope (the whole
+tenant for a tenant-wide one, tickets without a group included); customers see none over
+this API. Whoever sees a ticket may change and comment on it.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from collections.abc import Collection
 
 from sqlalchemy import ColumnElement, false, or_, true
 
-from huiliu.accounts.models import Role
 from huiliu.auth.principal import Principal
+from huiliu.roles.permissions import Permission
 from huiliu.tickets.models import Ticket
 
 
@@ -29,7 +30,7 @@ def can_see(
         return False
     if not principal.is_account:
         return False
-    if principal.at_least(Role.supervisor):
+    if principal.may(Permission.tickets, group_id):
         return True
     if assignee_id == principal.id:
         return True
@@ -42,12 +43,15 @@ def visible_clause(principal: Principal, my_group_ids: Collection[int]) -> Colum
     """``can_see`` as a WHERE clause (the tenant is scoped separately)."""
     if not principal.is_account:
         return false()
-    if principal.at_least(Role.supervisor):
+    if principal.can(Permission.tickets) and principal.tenant_wide:
         return true()
     conditions: list[ColumnElement[bool]] = [
         Ticket.assignee_id == principal.id,
         Ticket.created_by_id == principal.id,
     ]
-    if my_group_ids:
-        conditions.append(Ticket.group_id.in_(list(my_group_ids)))
+    groups = set(my_group_ids)
+    if principal.can(Permission.tickets) and principal.group_ids:
+        groups |= principal.group_ids
+    if groups:
+        conditions.append(Ticket.group_id.in_(sorted(groups)))
     return or_(*conditions)

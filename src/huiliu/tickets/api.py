@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from huiliu.auth.deps import AdminDep, AgentDep, RuntimeDep, SupervisorDep
+from huiliu.auth.deps import AgentDep, RuntimeDep, SettingsDep
 from huiliu.contacts import service as contacts_service
 from huiliu.tickets import actions, service
 from huiliu.tickets.models import TicketPriority, TicketStatus
@@ -161,14 +161,14 @@ async def contact_tickets(
 
 
 @router.get("/tenant/tickets")
-async def get_settings(principal: SupervisorDep, runtime: RuntimeDep) -> TicketSettings:
+async def get_settings(principal: AgentDep, runtime: RuntimeDep) -> TicketSettings:
     async with runtime.db.read() as session:
         return await service.get_settings(session, tenant_id=principal.tenant_id)
 
 
 @router.put("/tenant/tickets")
 async def put_settings(
-    body: TicketSettings, principal: AdminDep, runtime: RuntimeDep
+    body: TicketSettings, principal: SettingsDep, runtime: RuntimeDep
 ) -> TicketSettings:
     """Categories, custom fields, the SLA policy, the reopen window, left messages as
     tickets. New SLA targets apply to tickets created or re-prioritized after."""

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from huiliu.auth.deps import AdminDep, RuntimeDep
+from huiliu.auth.deps import RuntimeDep, SettingsDep
 from huiliu.webhooks import service, triggers
 from huiliu.webhooks.schemas import (
     DeliveryOut,
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/api/v1/tenant/webhooks", tags=["webhooks"])
 
 
 @router.get("")
-async def list_webhooks(principal: AdminDep, runtime: RuntimeDep) -> list[WebhookOut]:
+async def list_webhooks(principal: SettingsDep, runtime: RuntimeDep) -> list[WebhookOut]:
     async with runtime.db.read() as session:
         rows = await service.list_endpoints(session, tenant_id=principal.tenant_id)
     return [WebhookOut.model_validate(r) for r in rows]
@@ -28,7 +28,7 @@ async def list_webhooks(principal: AdminDep, runtime: RuntimeDep) -> list[Webhoo
 
 @router.post("", status_code=201)
 async def create_webhook(
-    body: WebhookIn, principal: AdminDep, runtime: RuntimeDep
+    body: WebhookIn, principal: SettingsDep, runtime: RuntimeDep
 ) -> WebhookCreated:
     """A new endpoint; its signing secret is in this answer only."""
     async with runtime.db.write() as session:
@@ -39,7 +39,7 @@ async def create_webhook(
 
 
 @router.get("/{endpoint_id}")
-async def get_webhook(endpoint_id: int, principal: AdminDep, runtime: RuntimeDep) -> WebhookOut:
+async def get_webhook(endpoint_id: int, principal: SettingsDep, runtime: RuntimeDep) -> WebhookOut:
     async with runtime.db.read() as session:
         row = await service.get(session, tenant_id=principal.tenant_id, endpoint_id=endpoint_id)
     return WebhookOut.model_validate(row)
@@ -47,7 +47,7 @@ async def get_webhook(endpoint_id: int, principal: AdminDep, runtime: RuntimeDep
 
 @router.patch("/{endpoint_id}")
 async def update_webhook(
-    endpoint_id: int, body: WebhookPatch, principal: AdminDep, runtime: RuntimeDep
+    endpoint_id: int, body: WebhookPatch, principal: SettingsDep, runtime: RuntimeDep
 ) -> WebhookOut:
     async with runtime.db.write() as session:
         row = await service.update(
@@ -59,7 +59,7 @@ async def update_webhook(
 
 
 @router.delete("/{endpoint_id}", status_code=204)
-async def delete_webhook(endpoint_id: int, principal: AdminDep, runtime: RuntimeDep) -> Response:
+async def delete_webhook(endpoint_id: int, principal: SettingsDep, runtime: RuntimeDep) -> Response:
     async with runtime.db.write() as session:
         await service.delete(session, tenant_id=principal.tenant_id, endpoint_id=endpoint_id)
     triggers.forget(runtime.db, principal.tenant_id)
@@ -67,7 +67,9 @@ async def delete_webhook(endpoint_id: int, principal: AdminDep, runtime: Runtime
 
 
 @router.post("/{endpoint_id}/test", status_code=202)
-async def test_webhook(endpoint_id: int, principal: AdminDep, runtime: RuntimeDep) -> DeliveryOut:
+async def test_webhook(
+    endpoint_id: int, principal: SettingsDep, runtime: RuntimeDep
+) -> DeliveryOut:
     """Send a ``ping`` delivery (through the outbox, like any event); follow it in the
     endpoint's deliveries."""
     async with runtime.db.write() as session:
@@ -79,7 +81,7 @@ async def test_webhook(endpoint_id: int, principal: AdminDep, runtime: RuntimeDe
 @router.get("/{endpoint_id}/deliveries")
 async def list_deliveries(
     endpoint_id: int,
-    principal: AdminDep,
+    principal: SettingsDep,
     runtime: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[DeliveryOut]:

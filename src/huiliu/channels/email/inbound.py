@@ -290,6 +290,7 @@ async def _bounce(
                             id=conv.id,
                             contact_id=conv.contact_id,
                             assignee_id=conv.assignee_id,
+                            group_id=conv.group_id,
                             status=ConversationStatus(conv.status),
                         )
                         if conv is not None

@@ -182,6 +182,7 @@ async def status(token: str, request: Request, runtime: RuntimeDep) -> Response:
             id=conv.id,
             contact_id=conv.contact_id,
             assignee_id=conv.assignee_id,
+            group_id=conv.group_id,
             status=ConversationStatus(conv.status),
         )
     await runtime.bus.publish(

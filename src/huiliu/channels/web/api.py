@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from huiliu.auth import tokens
-from huiliu.auth.deps import AdminDep, RuntimeDep, SupervisorDep, VisitorDep
+from huiliu.auth.deps import ChannelsDep, RuntimeDep, VisitorDep
 from huiliu.auth.principal import Principal
 from huiliu.bot.actions import greeting_contents
 from huiliu.bot.settings import BotSettings
@@ -59,7 +59,7 @@ async def get_config(
 
 
 @router.get("/tenant/widget")
-async def get_widget_settings(principal: SupervisorDep, runtime: RuntimeDep) -> WidgetSettings:
+async def get_widget_settings(principal: ChannelsDep, runtime: RuntimeDep) -> WidgetSettings:
     async with runtime.db.read() as session:
         tenant = await tenants_service.get(session, tenant_id=principal.tenant_id)
     return WidgetSettings.model_validate(tenant.widget or {})
@@ -67,7 +67,7 @@ async def get_widget_settings(principal: SupervisorDep, runtime: RuntimeDep) -> 
 
 @router.put("/tenant/widget")
 async def set_widget_settings(
-    body: WidgetSettings, principal: AdminDep, runtime: RuntimeDep
+    body: WidgetSettings, principal: ChannelsDep, runtime: RuntimeDep
 ) -> WidgetSettings:
     """The widget's appearance; pages pick it up on their next load (within a minute)."""
     async with runtime.db.write() as session:

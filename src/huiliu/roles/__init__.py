@@ -1,0 +1,1 @@
+"""Roles and permissions: what each account may do, and over which groups (docs/roles.md)."""
