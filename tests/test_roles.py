@@ -734,3 +734,37 @@ async def test_a_quality_reviewer_of_some_groups_samples_and_reads_only_their_ag
     )
     assert r.status_code == 422, r.text
     assert r.json()["field"] == "assignee_id"
+
+
+async def test_a_scoped_manager_moves_no_scope_its_own_or_anyone_elses(
+    http: httpx.AsyncClient, world: World
+) -> None:
+    a0, _ = world.agents
+    admin = bearer(world.admin.token)
+    lead = world.supervisor
+    r = await http.post(
+        "/api/v1/groups", json={"name": "售前", "member_ids": [a0.id, lead.id]}, headers=admin
+    )
+    assert r.status_code == 201
+    elsewhere = await make_centre(http, world, "成都中心")
+    manager = await make_role(http, world, ["agents.manage", "org.manage"], scope="groups")
+    narrower = await make_role(http, world, ["agents.manage"], scope="groups")
+    wider = await make_role(http, world, ["agents.manage"], scope="centre")
+    await give(http, world, lead, manager)
+    h = bearer(lead.token)
+    r = await http.patch(f"/api/v1/accounts/{lead.id}", json={"centre_id": elsewhere}, headers=h)
+    assert (r.status_code, r.json()["field"]) == (403, "centre_id")
+    r = await http.patch(f"/api/v1/accounts/{a0.id}", json={"centre_id": elsewhere}, headers=h)
+    assert (r.status_code, r.json()["field"]) == (403, "centre_id")
+    r = await http.patch(f"/api/v1/accounts/{lead.id}", json={"role_id": narrower["id"]}, headers=h)
+    assert (r.status_code, r.json()["field"]) == (403, "role_id")
+    r = await http.patch(f"/api/v1/accounts/{a0.id}", json={"role_id": wider["id"]}, headers=h)
+    assert r.status_code == 403  # a centre scope is wider than its own
+    r = await http.patch(f"/api/v1/accounts/{a0.id}", json={"role_id": narrower["id"]}, headers=h)
+    assert r.status_code == 200, r.text
+    r = await http.post(
+        "/api/v1/roles",
+        json={"name": "中心", "permissions": ["agents.manage"], "scope": "centre"},
+        headers=h,
+    )
+    assert (r.status_code, r.json()["field"]) == (403, "scope")

@@ -60,7 +60,13 @@ async def update_account(
             role, role_id, permissions, scope = await roles_service.resolve(
                 conn, tenant_id=principal.tenant_id, role=patch.role, role_id=patch.role_id
             )
-            if (role, role_id) != (Role(row.role), row.role_id) and not roles_access.can_grant(
+            changes = (role, role_id) != (Role(row.role), row.role_id)
+            if changes and account_id == principal.id and not principal.tenant_wide:
+                raise Forbidden(
+                    "your role's scope is some groups: another manager changes your role",
+                    field="role_id" if patch.role_id is not None else "role",
+                )
+            if changes and not roles_access.can_grant(
                 principal, base=role, permissions=permissions, scope=scope
             ):
                 raise Forbidden(
@@ -68,7 +74,12 @@ async def update_account(
                     field="role_id" if patch.role_id is not None else "role",
                 )
         centre_id = row.centre_id
-        if "centre_id" in patch.model_fields_set:
+        if "centre_id" in patch.model_fields_set and patch.centre_id != row.centre_id:
+            if not roles_access.can_move(principal):
+                raise Forbidden(
+                    "moving someone to another centre needs a role over the whole merchant",
+                    field="centre_id",
+                )
             centre_id = patch.centre_id
             if centre_id is not None:
                 await routing_service.check_centre(

@@ -117,6 +117,11 @@ async def create_account(body: AccountIn, principal: AgentsDep, runtime: Runtime
                 field="role_id" if body.role_id is not None else "role",
             )
         if body.centre_id is not None:
+            if not roles_access.can_move(principal):
+                raise Forbidden(
+                    "putting someone in a centre needs a role over the whole merchant",
+                    field="centre_id",
+                )
             await routing_service.check_centre(
                 session, tenant_id=principal.tenant_id, centre_id=body.centre_id
             )

@@ -1,9 +1,10 @@
 """Who may hand out which rights. One condition a line.
 
 Nobody grants more than they hold: a role (or an account's role) may carry only
-permissions its grantor holds, and a supervisor of some groups grants no tenant-wide
-scope. Only an admin makes an admin. A manager of some groups manages the accounts in
-those groups, never an admin's.
+permissions its grantor holds, and a supervisor of some groups grants only the narrowest
+scope (its groups). Only an admin makes an admin. A manager of some groups manages the
+accounts in those groups, never an admin's, and changes neither its own role nor anyone's
+centre (either would move a scope).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ def can_grant(
         return principal.role is Role.admin
     if not set(permissions) <= principal.permissions:
         return False
-    return principal.tenant_wide or scope is not Scope.tenant
+    return principal.tenant_wide or scope is Scope.groups
 
 
 def can_manage_account(
@@ -35,3 +36,9 @@ def can_manage_account(
     if role is Role.admin:
         return False
     return account_id == principal.id or principal.covers(group_ids)
+
+
+def can_move(principal: Principal) -> bool:
+    """Put an account in a centre (or take it out): its scope may follow, so only a manager
+    over the whole merchant does."""
+    return principal.tenant_wide
