@@ -20,7 +20,9 @@ export type AdminAccount = Generated<
   "AccountView",
   Account & { load?: number; effective_capacity?: number; group_ids?: number[] }
 >;
-export type AccountIn = Schemas["AccountIn"];
+/** POST /accounts: `role` (a built-in role; the server's default is agent) or `role_id` (one
+ * of the merchant's roles), not both. */
+export type AccountIn = Omit<Schemas["AccountIn"], "role"> & { role?: Role };
 export type AccountPatch = Generated<
   "AccountPatch",
   { name?: string | null; role?: Role | null; active?: boolean | null; password?: string | null }

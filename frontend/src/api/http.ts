@@ -7,6 +7,8 @@ export class ApiError extends Error {
     readonly code: string,
     readonly detail: string,
     readonly field?: string,
+    /** On a 403: the permission the caller's role lacks. */
+    readonly permission?: string,
   ) {
     super(detail);
     this.name = "ApiError";
@@ -38,7 +40,7 @@ function withQuery(path: string, query?: Query): string {
 }
 
 async function errorOf(response: Response): Promise<ApiError> {
-  let body: { code?: string; detail?: unknown; field?: string } = {};
+  let body: { code?: string; detail?: unknown; field?: string; permission?: string } = {};
   try {
     body = (await response.json()) as typeof body;
   } catch {
@@ -46,7 +48,7 @@ async function errorOf(response: Response): Promise<ApiError> {
   }
   const detail =
     typeof body.detail === "string" ? body.detail : response.statusText || `HTTP ${response.status}`;
-  return new ApiError(response.status, body.code ?? "http_error", detail, body.field);
+  return new ApiError(response.status, body.code ?? "http_error", detail, body.field, body.permission);
 }
 
 export async function request<T>(

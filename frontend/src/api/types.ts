@@ -10,7 +10,18 @@ export type { Content };
 export type Schemas = components["schemas"];
 
 export type Account = Schemas["AccountView"];
+/** The signed-in account with what its role lets it do (GET /me). */
+export type Me = Schemas["MeView"];
+/** The kind of seat: agent, supervisor or admin (a role's `base`). */
 export type Role = Schemas["Role"];
+export type Permission = Schemas["Permission"];
+export type Scope = Schemas["Scope"];
+/** One of the merchant's roles (built-in or its own). */
+export type MerchantRole = Schemas["RoleOut"];
+export type MerchantRoleIn = Schemas["RoleIn"];
+export type MerchantRolePatch = Schemas["RolePatch"];
+export type Centre = Schemas["CentreOut"];
+export type CentreIn = Schemas["CentreIn"];
 export type AgentStatus = Schemas["AgentStatus"];
 export type TokenOut = Schemas["TokenOut"];
 export type Conversation = Schemas["ConversationOut"];

@@ -1,6 +1,7 @@
 // English. The keys are zh-CN.ts's; a test checks they match.
 import { adminMessages } from "./admin.en";
 import { channelAccountsMessages } from "./channels.en";
+import { orgMessages } from "./org.en";
 import { qualityMessages } from "./quality.en";
 import { reportsMessages } from "./reports.en";
 import { satisfactionMessages } from "./satisfaction.en";
@@ -165,5 +166,5 @@ export const messages: typeof zh = {
   satisfaction: satisfactionMessages,
   quality: qualityMessages,
   reports: reportsMessages,
-  admin: { ...adminMessages.admin, webhooks: webhooksMessages, channelAccounts: channelAccountsMessages },
+  admin: { ...adminMessages.admin, ...orgMessages, webhooks: webhooksMessages, channelAccounts: channelAccountsMessages },
 };

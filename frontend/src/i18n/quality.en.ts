@@ -154,7 +154,7 @@ export const qualityMessages = {
     passMark: "Pass mark",
     save: "Save",
     saved: "Saved",
-    readonly: "Only admins change the quality settings",
+    readonly: "Changing the quality settings needs the Settings permission",
   },
   transcript: { title: "Transcript", empty: "No messages", customer: "Customer {name}" },
 };

@@ -153,7 +153,7 @@ export const qualityMessages = {
     passMark: "达标分数",
     save: "保存",
     saved: "已保存",
-    readonly: "只有管理员可以修改质检设置",
+    readonly: "修改质检设置需要「系统设置」权限",
   },
   transcript: { title: "会话记录", empty: "没有消息", customer: "客户 {name}" },
 };

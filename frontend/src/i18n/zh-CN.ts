@@ -1,6 +1,7 @@
 // 简体中文 (the default). en.ts has the same keys; a test checks they match.
 import { adminMessages } from "./admin.zh-CN";
 import { channelAccountsMessages } from "./channels.zh-CN";
+import { orgMessages } from "./org.zh-CN";
 import { qualityMessages } from "./quality.zh-CN";
 import { reportsMessages } from "./reports.zh-CN";
 import { satisfactionMessages } from "./satisfaction.zh-CN";
@@ -164,5 +165,5 @@ export const messages = {
   satisfaction: satisfactionMessages,
   quality: qualityMessages,
   reports: reportsMessages,
-  admin: { ...adminMessages.admin, webhooks: webhooksMessages, channelAccounts: channelAccountsMessages },
+  admin: { ...adminMessages.admin, ...orgMessages, webhooks: webhooksMessages, channelAccounts: channelAccountsMessages },
 };

@@ -2,6 +2,7 @@ import { createPinia, setActivePinia } from "pinia";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 
 import type { ConversationView, Message } from "@/api/types";
+import { me } from "@/test/session";
 
 import { useConversations } from "./conversations";
 import { useSession } from "./session";
@@ -49,7 +50,7 @@ describe("conversations store", () => {
   beforeEach(() => {
     setActivePinia(createPinia());
     const session = useSession();
-    session.account = { id: 1, tenant_id: 1, email: "a@x", name: "A", role: "agent", status: "online", active: true, capacity: null, created_at: "" } as never;
+    session.account = me("agent", { email: "a@x", name: "A" });
   });
 
   it("counts a customer's new message as unread unless the conversation is open and seen", () => {

@@ -84,7 +84,9 @@ export const useConversations = defineStore("conversations", () => {
   function applyConversation(conversation: Conversation): void {
     const known = byId[conversation.id];
     const visibleToMe =
-      session.isSupervisor || conversation.assignee_id === null || conversation.assignee_id === me.value;
+      session.canIn("conversations.monitor", conversation.group_id) ||
+      conversation.assignee_id === null ||
+      conversation.assignee_id === me.value;
     if (!visibleToMe && conversation.id !== activeId.value) {
       delete byId[conversation.id];
       return;
@@ -107,7 +109,7 @@ export const useConversations = defineStore("conversations", () => {
           assigned: "unassigned",
           limit: 200,
         }),
-        session.isSupervisor
+        session.can("conversations.monitor")
           ? api.get<ConversationView[]>("/conversations", { status: "open", limit: 200 })
           : Promise.resolve([] as ConversationView[]),
       ]);

@@ -9,6 +9,7 @@ import type { ConversationView } from "@/api/types";
 import Composer from "@/components/workbench/Composer.vue";
 import DeliveryBadge from "@/components/workbench/DeliveryBadge.vue";
 import { mountWithApp } from "@/test/mount";
+import { me } from "@/test/session";
 
 import { windowPassed } from "./channelTypes";
 import { useConversations } from "./conversations";
@@ -28,7 +29,7 @@ function json(body: unknown): Response {
 
 beforeEach(() => {
   setActivePinia(createPinia());
-  useSession().account = { id: 1, tenant_id: 1, email: "a@x", name: "A", role: "agent", status: "online", active: true, capacity: null, created_at: "" } as never;
+  useSession().account = me("agent", { email: "a@x", name: "A" });
 });
 afterEach(() => vi.unstubAllGlobals());
 

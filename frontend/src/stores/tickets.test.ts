@@ -4,6 +4,7 @@ import { createPinia, setActivePinia } from "pinia";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import { ticket } from "@/test/tickets";
+import { me } from "@/test/session";
 
 import { useSession } from "./session";
 import { useTickets } from "./tickets";
@@ -14,7 +15,7 @@ function json(body: unknown): Response {
 
 beforeEach(() => {
   setActivePinia(createPinia());
-  useSession().account = { id: 5, role: "agent", group_ids: [2] } as never;
+  useSession().account = me("agent", { id: 5, group_ids: [2] });
 });
 afterEach(() => vi.unstubAllGlobals());
 

@@ -8,7 +8,7 @@ import { fromMenu, toMenu, validateMenu, type MenuDraft } from "./menu-tree";
 
 const NAME = /^[a-z][a-z0-9_]*$/;
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
-export const SECRET_MASK = "********";
+export const SECRET_MASK = "*".repeat(16);
 
 export interface FlowDraft {
   key: string;
@@ -193,7 +193,7 @@ export function merchantUrlOk(url: string): boolean {
 }
 
 /** Every problem of the draft as i18n keys under admin.bot.errors (menu and flows apart). */
-export function validateGeneral(d: BotDraft, isAdmin: boolean): string[] {
+export function validateGeneral(d: BotDraft, editsSecret: boolean): string[] {
   const out: string[] = [];
   if (!d.name.trim() || d.name.length > 40) out.push("name");
   if (!d.greeting.trim() || d.greeting.length > 1000) out.push("greeting");
@@ -204,15 +204,15 @@ export function validateGeneral(d: BotDraft, isAdmin: boolean): string[] {
   if (d.suggest_text.length > 200 || [d.unknown_text, d.handoff_text, d.no_agent_text].some((x) => x.length > 1000)) out.push("textLong");
   if (d.merchant.on) {
     if (!merchantUrlOk(d.merchant.base_url) || d.merchant.base_url.length > 500) out.push("merchantUrl");
-    if (isAdmin && (d.merchant.secret.length < 16 || d.merchant.secret.length > 200)) out.push("merchantSecret");
+    if (editsSecret && (d.merchant.secret.length < 16 || d.merchant.secret.length > 200)) out.push("merchantSecret");
     if (!(d.merchant.timeout_s > 0 && d.merchant.timeout_s <= 30)) out.push("merchantTimeout");
   }
   return out;
 }
 
-export function problemCount(d: BotDraft, isAdmin: boolean): number {
+export function problemCount(d: BotDraft, editsSecret: boolean): number {
   return (
-    validateGeneral(d, isAdmin).length +
+    validateGeneral(d, editsSecret).length +
     validateFlows(d.flows).length +
     validateMenu(d.menu, { flows: d.flows.map((f) => f.key), hasMerchantApi: d.merchant.on }).length
   );

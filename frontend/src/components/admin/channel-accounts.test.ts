@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { nextTick } from "vue";
 
 import { useSession } from "@/stores/session";
+import { me } from "@/test/session";
 
 import ChannelAccounts from "./ChannelAccounts.vue";
 import { buildConfig, errorPath, initialValues, schemaFields, type FormValues, type Messages } from "./channel-schema";
@@ -133,7 +134,7 @@ let sent: { key: string; body: unknown }[];
 
 beforeEach(() => {
   setActivePinia(createPinia());
-  useSession().account = { id: 1, tenant_id: 1, email: "a@x", name: "A", role: "admin", status: "online", active: true, capacity: null, created_at: NOW } as never;
+  useSession().account = me("admin", { email: "a@x", name: "A" });
   sent = [];
   routes = {
     "GET /channels/types": () => ({ status: 200, body: [TYPE] }),

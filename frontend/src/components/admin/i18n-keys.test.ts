@@ -9,16 +9,19 @@ import { adminMessages as enAdmin } from "@/i18n/admin.en";
 import { adminMessages as zhAdmin } from "@/i18n/admin.zh-CN";
 import { channelAccountsMessages as enChannels } from "@/i18n/channels.en";
 import { channelAccountsMessages as zhChannels } from "@/i18n/channels.zh-CN";
+import { orgMessages as enOrg } from "@/i18n/org.en";
+import { orgMessages as zhOrg } from "@/i18n/org.zh-CN";
 import { webhooksMessages as enWebhooks } from "@/i18n/webhooks.en";
 import { webhooksMessages as zhWebhooks } from "@/i18n/webhooks.zh-CN";
+import { ADMIN_SECTIONS, PERMISSION_GROUPS, PERMISSIONS, SCOPES } from "@/lib/access";
 
 import { testI18n } from "./test-helpers";
 
 type Tree = { [key: string]: string | Tree };
 
 // As the app merges them (i18n/zh-CN.ts, en.ts).
-const en = { admin: { ...enAdmin.admin, webhooks: enWebhooks, channelAccounts: enChannels } };
-const zh = { admin: { ...zhAdmin.admin, webhooks: zhWebhooks, channelAccounts: zhChannels } };
+const en = { admin: { ...enAdmin.admin, ...enOrg, webhooks: enWebhooks, channelAccounts: enChannels } };
+const zh = { admin: { ...zhAdmin.admin, ...zhOrg, webhooks: zhWebhooks, channelAccounts: zhChannels } };
 
 function leaves(tree: Tree, prefix = ""): string[] {
   return Object.entries(tree).flatMap(([k, v]) => (typeof v === "string" ? [`${prefix}${k}`] : leaves(v, `${prefix}${k}.`)));
@@ -52,7 +55,11 @@ describe("admin strings", () => {
     const sets: Record<string, readonly string[]> = {
       "admin.roles": ["agent", "supervisor", "admin"],
       "admin.statuses": ["online", "away", "offline"],
-      "admin.layout.sections": ["agents", "groups", "routing", "bot", "kb", "unanswered", "quick-replies", "channels", "api-keys"],
+      "admin.layout.sections": ADMIN_SECTIONS.map((x) => x.path),
+      "admin.bases": ["agent", "supervisor", "admin"],
+      "admin.permissionGroups": PERMISSION_GROUPS.map((g) => g.key),
+      "admin.permissions": PERMISSIONS.flatMap((p) => [`${p}.label`, `${p}.hint`]),
+      "admin.scopes": SCOPES.flatMap((x) => [`${x}.label`, `${x}.hint`]),
       "admin.hours.days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
       "admin.groups.strategies": ["least_load", "round_robin", "last_agent", "manual"],
       "admin.bot.actions": ["answer", "submenu", "flow", "handoff"],

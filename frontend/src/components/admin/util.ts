@@ -4,9 +4,14 @@ import { ApiError } from "@/api/http";
 
 type Translate = (key: string, named?: Record<string, unknown>) => string;
 
-/** The server's `detail` (with the field it names, if any), or the error's message. */
+/** The server's `detail` (with the field it names, if any), the permission a 403 names, or
+ * the error's message. */
 export function errorText(e: unknown, t?: Translate): string {
   if (e instanceof ApiError) {
+    // A right the caller's role lacks: name it in the console's language.
+    if (e.status === 403 && e.permission && t) {
+      return t("admin.common.lacksPermission", { what: t(`admin.permissions.${e.permission}.label`) });
+    }
     if (e.field && t) return t("admin.common.errorField", { detail: e.detail, field: e.field });
     if (e.field) return `${e.detail} (${e.field})`;
     return e.detail;

@@ -10,11 +10,13 @@ import { createPinia, setActivePinia } from "pinia";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createMemoryHistory, createRouter } from "vue-router";
 
+import type { Role } from "@/api/types";
 import type { Review } from "@/api/quality";
 import { qualityMessages as en } from "@/i18n/quality.en";
 import { qualityMessages as zh } from "@/i18n/quality.zh-CN";
 import { useSession } from "@/stores/session";
 import QualityView from "@/views/QualityView.vue";
+import { me } from "@/test/session";
 
 import { MODES } from "./format";
 import MyReviews from "./MyReviews.vue";
@@ -87,7 +89,7 @@ describe("QualityView", () => {
     fakeServer({ "GET /quality/my-reviews": () => ({ status: 200, body: { reviews: [], total: 0, unread: 0 } }) });
     const pinia = createPinia();
     setActivePinia(pinia);
-    useSession().account = { id: 5, role } as never;
+    useSession().account = me(role as Role, { id: 5 });
     const router = createRouter({ history: createMemoryHistory(), routes: [{ path: "/quality", component: QualityView }] });
     await router.push("/quality");
     const w = mount(QualityView, { attachTo: document.body, global: { plugins: [ElementPlus, testI18n(), pinia, router] } });

@@ -10,11 +10,13 @@ import type { Component, DefineComponent } from "vue";
 import { createI18n } from "vue-i18n";
 
 import type { ChecklistItem, Review } from "@/api/quality";
+import type { Role } from "@/api/types";
 import { messages as en } from "@/i18n/en";
 import { qualityMessages as qualityEn } from "@/i18n/quality.en";
 import { qualityMessages as qualityZh } from "@/i18n/quality.zh-CN";
 import { messages as zh } from "@/i18n/zh-CN";
 import { useSession } from "@/stores/session";
+import { me } from "@/test/session";
 
 export function testI18n() {
   return createI18n({
@@ -28,7 +30,7 @@ export function testI18n() {
 export function mountQuality(component: Component, props: Record<string, unknown> = {}, role = "supervisor", id = 2): VueWrapper {
   const pinia = createPinia();
   setActivePinia(pinia);
-  useSession().account = { id, tenant_id: 1, email: "s@x", name: "S", role, status: "online", active: true } as never;
+  useSession().account = me(role as Role, { id, email: "s@x", name: "S" });
   return mount(component as DefineComponent, {
     attachTo: document.body,
     props,

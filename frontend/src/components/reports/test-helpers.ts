@@ -16,6 +16,7 @@ import { reportsMessages as reportsEn } from "@/i18n/reports.en";
 import { reportsMessages as reportsZh } from "@/i18n/reports.zh-CN";
 import { messages as zh } from "@/i18n/zh-CN";
 import { connectHttp, useSession } from "@/stores/session";
+import { me } from "@/test/session";
 
 export function testI18n(locale: "zh-CN" | "en" = "zh-CN") {
   return createI18n({
@@ -244,7 +245,7 @@ export async function showAt(view: Component, url: string, role: "admin" | "supe
   setActivePinia(pinia);
   const session = useSession();
   session.token = "tok-1";
-  session.account = { id: 1, tenant_id: 1, email: "s@x.test", name: "Sue", role, status: "online", active: true, capacity: null, created_at: "2026-11-01T00:00:00Z" } as never;
+  session.account = me(role, { email: "s@x.test", name: "Sue" });
   connectHttp(() => undefined);
   const blank = defineComponent({ render: () => null });
   const router = createRouter({

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { ticket } from "@/test/tickets";
 import { useSession } from "@/stores/session";
 import { mountWithApp } from "@/test/mount";
+import { me } from "@/test/session";
 
 import SlaBadge from "./SlaBadge.vue";
 import TicketDetail from "./TicketDetail.vue";
@@ -58,7 +59,7 @@ describe("SlaBadge", () => {
 describe("TicketDetail", () => {
   async function mounted() {
     const w = mountWithApp(TicketDetail, { props: { ticketId: 1 }, global: { stubs: { RouterLink: true } } });
-    useSession().account = { id: 5, role: "agent", group_ids: [] } as never;
+    useSession().account = me("agent", { id: 5 });
     await flushPromises();
     await flushPromises();
     return w;

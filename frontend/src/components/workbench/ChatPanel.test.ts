@@ -11,6 +11,7 @@ import type { ConversationView, Message, Survey } from "@/api/types";
 import { useConversations } from "@/stores/conversations";
 import { i18n } from "@/i18n";
 import { useSession } from "@/stores/session";
+import { me } from "@/test/session";
 
 import ChatPanel from "./ChatPanel.vue";
 
@@ -65,7 +66,7 @@ async function show(conversation: ConversationView, role: "agent" | "supervisor"
   const pinia = createPinia();
   setActivePinia(pinia);
   const w = mount(ChatPanel, { props: { conversationId: conversation.id }, global: { plugins: [ElementPlus, i18n, pinia, router] } });
-  useSession().account = { id: 1, role, name: "Ada" } as never;
+  useSession().account = me(role, { name: "Ada" });
   useConversations().byId[conversation.id] = conversation;
   await flushPromises();
   await flushPromises();

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 
 import { useSession } from "@/stores/session";
 import { mountWithApp } from "@/test/mount";
+import { me } from "@/test/session";
 
 import SatisfactionSettingsView from "./SatisfactionSettingsView.vue";
 
@@ -36,7 +37,7 @@ function serve(): { url: string; init?: RequestInit }[] {
 
 async function show(role: "admin" | "supervisor") {
   const w = mountWithApp(SatisfactionSettingsView);
-  useSession().account = { id: 1, role } as never;
+  useSession().account = me(role);
   await flushPromises();
   await flushPromises();
   return w;

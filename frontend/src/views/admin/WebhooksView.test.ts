@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import { testI18n } from "@/components/admin/test-helpers";
 import { useSession } from "@/stores/session";
+import { me } from "@/test/session";
 
 import WebhooksView from "./WebhooksView.vue";
 
@@ -47,7 +48,7 @@ afterEach(() => {
 
 async function show(): Promise<VueWrapper> {
   setActivePinia(createPinia());
-  useSession().account = { id: 1, tenant_id: 1, email: "a@x", name: "A", role: "admin", status: "online", active: true, capacity: null, created_at: NOW, load: 0, effective_capacity: 20, group_ids: [] };
+  useSession().account = me("admin", { email: "a@x", name: "A" });
   wrapper = mount(WebhooksView, { attachTo: document.body, global: { plugins: [ElementPlus, testI18n()] } });
   await flushPromises();
   return wrapper;

@@ -10,6 +10,7 @@ import { createMemoryHistory, createRouter } from "vue-router";
 
 import { testI18n } from "@/components/admin/test-helpers";
 import { useSession } from "@/stores/session";
+import { me } from "@/test/session";
 
 import BotView from "./BotView.vue";
 import KnowledgeView from "./KnowledgeView.vue";
@@ -53,7 +54,7 @@ async function show(view: Component): Promise<VueWrapper> {
   setActivePinia(pinia);
   const session = useSession();
   session.token = "tok";
-  session.account = { id: 1, tenant_id: 1, email: "a@x.test", name: "Ada", role: "admin", status: "online", active: true, capacity: null, created_at: NOW, load: 0, effective_capacity: 20, group_ids: [] };
+  session.account = me("admin", { email: "a@x.test", name: "Ada" });
   const blank = defineComponent({ render: () => null });
   const router = createRouter({ history: createMemoryHistory(), routes: [{ path: "/", component: blank }] });
   await router.push("/");

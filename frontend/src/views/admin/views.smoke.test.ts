@@ -1,5 +1,6 @@
 // Each admin view mounts against a fake server (fetch answered from a table), shows what it
-// read, and leaves no Vue warning behind; as a supervisor the admin-only controls are off.
+// read, and leaves no Vue warning behind; without a page's permission its controls are off,
+// and the menu offers only the pages the role may use.
 import { flushPromises, mount, type VueWrapper } from "@vue/test-utils";
 import ElementPlus from "element-plus";
 import { createPinia, setActivePinia } from "pinia";
@@ -7,9 +8,10 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { defineComponent, type Component } from "vue";
 import { createMemoryHistory, createRouter } from "vue-router";
 
-import type { Role } from "@/api/types";
+import type { Permission, Role } from "@/api/types";
 import { testI18n } from "@/components/admin/test-helpers";
 import { useSession } from "@/stores/session";
+import { me } from "@/test/session";
 
 import AdminLayout from "./AdminLayout.vue";
 import AgentsView from "./AgentsView.vue";
@@ -23,15 +25,25 @@ import RoutingView from "./RoutingView.vue";
 import UnansweredView from "./UnansweredView.vue";
 
 const NOW = "2026-12-01T10:00:00Z";
-const account = (id: number, role: Role, name: string) => ({
-  id, tenant_id: 1, email: `${name.toLowerCase()}@x.test`, name, role, status: "online", active: true, capacity: null, created_at: NOW,
-  load: 2, effective_capacity: 20, group_ids: [1],
+const account = (id: number, role: Role, name: string, extra: Record<string, unknown> = {}) => ({
+  id, tenant_id: 1, email: `${name.toLowerCase()}@x.test`, name, role, role_id: null, centre_id: null, status: "online", active: true, capacity: null, created_at: NOW,
+  load: 2, effective_capacity: 20, group_ids: [1], ...extra,
+});
+const role = (id: number, name: string, base: Role, permissions: string[], extra: Record<string, unknown> = {}) => ({
+  id, name, base, builtin: true, permissions, scope: "tenant", accounts: 1, created_at: NOW, ...extra,
 });
 const entry = { id: 3, question: "怎么退款", similar: ["退款流程"], answer: [{ type: "rich", html: "<p>点<b>退款</b></p><img src=x onerror=alert(1)>" }], category_id: 1, keywords: ["退款"], enabled: true, valid_from: null, valid_until: null, hit_count: 5, helpful_count: 2, unhelpful_count: 1, created_at: NOW, updated_at: NOW };
 
 const ROUTES: Record<string, unknown> = {
-  "GET /accounts": [account(1, "admin", "Ada"), account(2, "agent", "Bo")],
-  "GET /groups": [{ id: 1, name: "售前", strategy: "least_load", last_agent_days: 7, is_default: true, channels: ["web"], member_ids: [1, 2], working_hours: { timezone: "Asia/Shanghai", weekly: { mon: [{ start: "09:00:00", end: "18:00:00" }] }, holidays: [] }, open_now: true, created_at: NOW }],
+  "GET /accounts": [account(1, "admin", "Ada"), account(2, "agent", "Bo"), account(3, "agent", "Cy", { role_id: 7, centre_id: 2 })],
+  "GET /roles": [
+    role(1, "客服", "agent", [], { scope: "groups" }),
+    role(2, "主管", "supervisor", ["conversations.monitor", "reports.view"]),
+    role(3, "管理员", "admin", ["agents.manage", "org.manage"]),
+    role(7, "组长", "agent", ["reports.view"], { builtin: false, scope: "groups" }),
+  ],
+  "GET /centres": [{ id: 2, name: "成都中心", group_ids: [1], account_ids: [3], created_at: NOW }],
+  "GET /groups": [{ id: 1, name: "售前", centre_id: 2, strategy: "least_load", last_agent_days: 7, is_default: true, channels: ["web"], member_ids: [1, 2], working_hours: { timezone: "Asia/Shanghai", weekly: { mon: [{ start: "09:00:00", end: "18:00:00" }] }, holidays: [] }, open_now: true, created_at: NOW }],
   "GET /tenant": { id: 1, name: "Demo", slug: "demo", widget_key: "wk_demo", default_capacity: 20, identity_secret: "secret-xyz", created_at: NOW },
   "GET /tenant/routing": { priority_rules: [{ attribute: "level", equals: "vip", priority: 10 }, { channel: "web", priority: -5 }], reply_timeout_s: 300, offline_policy: "keep", presence_grace_s: 60, idle_close_s: null, max_queue_wait_s: 600 },
   "GET /tenant/bot": {
@@ -81,10 +93,10 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-async function show(view: Component, role: Role = "admin"): Promise<VueWrapper> {
+async function show(view: Component, base: Role = "admin", permissions?: Permission[]): Promise<VueWrapper> {
   const pinia = createPinia();
   setActivePinia(pinia);
-  useSession().account = account(1, role, "Ada") as ReturnType<typeof useSession>["account"];
+  useSession().account = me(base, { name: "Ada", group_ids: [1], ...(permissions ? { permissions } : {}) });
   const blank = defineComponent({ render: () => null });
   const router = createRouter({ history: createMemoryHistory(), routes: [{ path: "/", component: blank }, { path: "/admin/:any(.*)", component: blank }] });
   await router.push("/");
@@ -97,18 +109,33 @@ async function show(view: Component, role: Role = "admin"): Promise<VueWrapper> 
 const vueWarnings = () => warnings.filter((w) => w.includes("[Vue warn]") || w.includes("[intlify]")).map((w) => w.slice(0, 400));
 
 describe("admin views", () => {
-  it("layout: links to every section", async () => {
+  it("layout: links to every section for an admin", async () => {
     const w = await show(AdminLayout);
-    expect(w.findAll("[data-test^=admin-nav-]")).toHaveLength(13);
+    expect(w.findAll("[data-test^=admin-nav-]")).toHaveLength(15);
+    expect(w.find("[data-test=admin-nav-roles]").attributes("href")).toBe("/admin/roles");
+    expect(w.find("[data-test=admin-nav-centres]").attributes("href")).toBe("/admin/centres");
     expect(w.find("[data-test=admin-nav-reports]").attributes("href")).toBe("/admin/reports");
     expect(w.find("[data-test=admin-nav-satisfaction]").attributes("href")).toBe("/admin/satisfaction");
     expect(w.find("[data-test=admin-nav-kb]").attributes("href")).toBe("/admin/kb");
     expect(vueWarnings()).toEqual([]);
   });
 
-  it("agents: the table with load / capacity and groups", async () => {
+  it("layout: only the sections the role may use", async () => {
+    let w = await show(AdminLayout, "supervisor");
+    expect(w.findAll("[data-test^=admin-nav-]").map((a) => a.attributes("data-test"))).toEqual([
+      "admin-nav-bot", "admin-nav-kb", "admin-nav-unanswered", "admin-nav-quick-replies",
+    ]);
+    w.unmount();
+    w = await show(AdminLayout, "agent", ["reports.view", "agents.manage"]);
+    expect(w.findAll("[data-test^=admin-nav-]").map((a) => a.attributes("data-test"))).toEqual(["admin-nav-agents"]);
+    expect(vueWarnings()).toEqual([]);
+  });
+
+  it("agents: the table with load / capacity, role names, centres and groups", async () => {
     const w = await show(AgentsView);
-    expect(w.findAll("[data-test=agent-name]").map((n) => n.text())).toEqual(["Ada", "Bo"]);
+    expect(w.findAll("[data-test=agent-name]").map((n) => n.text())).toEqual(["Ada", "Bo", "Cy"]);
+    expect(w.findAll("[data-test=agent-role-name]").map((n) => n.text())).toEqual(["管理员", "客服", "组长"]);
+    expect(w.findAll("[data-test=agent-centre]").map((n) => n.text())).toEqual(["成都中心"]);
     expect(w.find("[data-test=agent-load]").text()).toBe("2/20");
     expect(w.text()).toContain("售前");
     expect(w.find("[data-test=agents-invite]").attributes("disabled")).toBeUndefined();
@@ -123,6 +150,7 @@ describe("admin views", () => {
   it("groups, routing, channels, quick replies, API keys render what they read", async () => {
     let w = await show(GroupsView);
     expect(w.find("[data-test=group-name]").text()).toBe("售前");
+    expect(w.find("[data-test=group-centre]").text()).toBe("成都中心");
     expect(w.text()).toContain("Mon 09:00–18:00");
     w.unmount();
     w = await show(RoutingView);
