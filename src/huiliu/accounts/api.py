@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 
 from huiliu.accounts import actions
@@ -54,13 +56,17 @@ async def me(principal: AgentDep, runtime: RuntimeDep) -> MeView:
     """The caller's account with its load, effective capacity and groups, and what its
     role lets it do over which groups."""
     async with runtime.db.read() as session:
-        view = await accounts_service.view(
-            session, tenant_id=principal.tenant_id, account_id=principal.id
-        )
-        account = await accounts_service.get(
-            session, tenant_id=principal.tenant_id, account_id=principal.id
-        )
-        _, _, scope = await roles_service.effective(session, account=account)
+        return await _me(session, principal)
+
+
+async def _me(session: Any, principal: Principal) -> MeView:
+    view = await accounts_service.view(
+        session, tenant_id=principal.tenant_id, account_id=principal.id
+    )
+    account = await accounts_service.get(
+        session, tenant_id=principal.tenant_id, account_id=principal.id
+    )
+    _, _, scope = await roles_service.effective(session, account=account)
     return MeView(
         **view.model_dump(),
         permissions=sorted(principal.permissions),
@@ -70,7 +76,8 @@ async def me(principal: AgentDep, runtime: RuntimeDep) -> MeView:
 
 
 @router.put("/me/status")
-async def set_status(body: StatusIn, principal: AgentDep, runtime: RuntimeDep) -> AccountOut:
+async def set_status(body: StatusIn, principal: AgentDep, runtime: RuntimeDep) -> MeView:
+    """The caller's new status → their account as ``GET /me`` gives it."""
     async with runtime.db.write() as session:
         account = await accounts_service.get(
             session, tenant_id=principal.tenant_id, account_id=principal.id
@@ -88,7 +95,8 @@ async def set_status(body: StatusIn, principal: AgentDep, runtime: RuntimeDep) -
             at=utcnow(),
         )
     runtime.router.kick(principal.tenant_id, agents=[principal.id])  # takes waiting work
-    return AccountOut.model_validate(account)
+    async with runtime.db.read() as session:
+        return await _me(session, principal)
 
 
 @router.get("/accounts")

@@ -39,8 +39,9 @@ def _check_grant(
         missing = sorted(permissions - principal.permissions)
         raise Forbidden(
             "a role may hold only rights your own role holds"
-            + (f" (you lack {', '.join(missing)})" if missing else " (a tenant-wide scope)"),
+            + (f" (you lack {', '.join(missing)})" if missing else " (a wider scope)"),
             field="permissions" if missing else "scope",
+            **({"permission": missing[0].value} if missing else {}),
         )
 
 
