@@ -95,6 +95,7 @@ bench: setup
 	$(BIN)/python bench/bot_eval.py --set all --ablate
 	$(BIN)/python bench/bot_eval.py --scale 1000,10000
 	$(BIN)/python bench/assist.py
+	$(BIN)/python bench/campaigns.py
 	$(BIN)/python bench/reports.py --database-url sqlite+aiosqlite:///$(CURDIR)/data/bench-reports.db --generate 1000000
 
 clean:

@@ -78,6 +78,7 @@ def make_settings(backend: Backend, **overrides: object) -> Settings:
         "secret_key": TEST_SECRET,
         "data_dir": Path(tempfile.gettempdir()) / "huiliu-test-data",
         "routing_sweep_s": 0.2,
+        "campaign_send_s": 0.2,
         # The outbox at test speed: retries within a second, and few of them.
         "outbox_poll_s": 0.05,
         "outbox_backoff_s": 0.05,

@@ -64,10 +64,12 @@ async def test_an_agent_reads_the_profile_with_tags_and_identities(
         "phone",
         "attributes",
         "verified",
+        "marketing_opt_out_at",
         "created_at",
         "tags",
         "identities",
     }
+    assert body["marketing_opt_out_at"] is None
     assert body["name"] == "王小明"
     assert body["attributes"] == {"level": "gold"}
     assert body["verified"] is True

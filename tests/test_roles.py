@@ -55,6 +55,15 @@ GUARDED: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/kb/unanswered/resolve"): "kb.edit",
     ("PUT", "/api/v1/kb/vocabulary"): "kb.edit",
     ("PUT", "/api/v1/tenant/bot"): "kb.edit",
+    ("DELETE", "/api/v1/segments/{segment_id}"): "marketing.manage",
+    ("DELETE", "/api/v1/tag-rules/{rule_id}"): "marketing.manage",
+    ("GET", "/api/v1/tag-rules/{rule_id}"): "marketing.manage",
+    ("PATCH", "/api/v1/segments/{segment_id}"): "marketing.manage",
+    ("PATCH", "/api/v1/tag-rules/{rule_id}"): "marketing.manage",
+    ("POST", "/api/v1/segments"): "marketing.manage",
+    ("POST", "/api/v1/segments/preview"): "marketing.manage",
+    ("POST", "/api/v1/tag-rules"): "marketing.manage",
+    ("POST", "/api/v1/tag-rules/preview"): "marketing.manage",
     ("DELETE", "/api/v1/centres/{centre_id}"): "org.manage",
     ("DELETE", "/api/v1/roles/{role_id}"): "org.manage",
     ("PATCH", "/api/v1/centres/{centre_id}"): "org.manage",
@@ -115,6 +124,20 @@ GUARDED: dict[tuple[str, str], str] = {
     ("PUT", "/api/v1/tenant/reports/settings"): "settings.manage",
     ("PUT", "/api/v1/tenant/satisfaction"): "settings.manage",
     ("PUT", "/api/v1/tenant/tickets"): "settings.manage",
+    ("PUT", "/api/v1/tenant/profile"): "settings.manage",
+    ("DELETE", "/api/v1/campaign-templates/{template_id}"): "marketing.manage",
+    ("GET", "/api/v1/campaign-templates"): "marketing.manage",
+    ("GET", "/api/v1/campaigns"): "marketing.manage",
+    ("GET", "/api/v1/campaigns/{campaign_id}"): "marketing.manage",
+    ("GET", "/api/v1/campaigns/{campaign_id}/deliveries"): "marketing.manage",
+    ("GET", "/api/v1/tenant/marketing"): "marketing.manage",
+    ("PATCH", "/api/v1/campaign-templates/{template_id}"): "marketing.manage",
+    ("PATCH", "/api/v1/campaigns/{campaign_id}"): "marketing.manage",
+    ("POST", "/api/v1/campaign-templates"): "marketing.manage",
+    ("POST", "/api/v1/campaign-templates/preview"): "marketing.manage",
+    ("POST", "/api/v1/campaigns"): "marketing.manage",
+    ("POST", "/api/v1/campaigns/{campaign_id}/{action}"): "marketing.manage",
+    ("PUT", "/api/v1/tenant/marketing"): "marketing.manage",
 }
 
 
@@ -200,6 +223,8 @@ async def make_centre(http: httpx.AsyncClient, world: World, name: str) -> int:
 
 def _url(path: str) -> str:
     for name in ("account_id", "conversation_id", "category_id", "entry_id", "centre_id"):
+        path = path.replace("{" + name + "}", "987654")
+    for name in ("template_id", "campaign_id", "action", "rule_id", "segment_id"):
         path = path.replace("{" + name + "}", "987654")
     for name in ("role_id", "batch_id", "checklist_id", "review_id", "reply_id", "group_id"):
         path = path.replace("{" + name + "}", "987654")

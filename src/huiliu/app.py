@@ -19,12 +19,17 @@ from huiliu.accounts.api import router as accounts_router
 from huiliu.analytics.api import router as reports_router
 from huiliu.analytics.settings_api import router as report_settings_router
 from huiliu.bot.api import router as bot_router
+from huiliu.campaigns.api import router as campaigns_router
 from huiliu.channels.api import router as channels_router
 from huiliu.channels.routes import ROUTERS as channel_routers
 from huiliu.channels.web.api import router as widget_router
 from huiliu.config import Settings, get_settings
 from huiliu.contacts.api import router as contacts_router
+from huiliu.contacts.integration_api import router as integration_router
+from huiliu.contacts.rules_api import router as tag_rules_router
+from huiliu.contacts.segments_api import router as segments_router
 from huiliu.conversations.api import router as conversations_router
+from huiliu.conversations.proactive_api import router as proactive_router
 from huiliu.demo_shop import router as demo_shop_router
 from huiliu.demo_site import router as demo_site_router
 from huiliu.errors import AppError
@@ -70,7 +75,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         webhooks_router,
         widget_router,
         conversations_router,
+        proactive_router,
         contacts_router,
+        integration_router,
+        tag_rules_router,
+        segments_router,
         routing_router,
         replies_router,
         tickets_router,
@@ -81,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         files_router,
         kb_router,
         bot_router,
+        campaigns_router,
         channels_router,
         *channel_routers,
         demo_shop_router,

@@ -67,7 +67,8 @@ def worker(
     ),
 ) -> None:
     """Drain the outbox (webhook deliveries, offline pushes, report folds) until stopped,
-    printing what it did each minute, and sample agents' presence for reports. SIGTERM or
+    printing what it did each minute, sample agents' presence for reports, and send the
+    running campaigns. SIGTERM or
     Ctrl-C lets the batch in hand finish first; a worker killed outright leaves its jobs to
     run again once their lock expires. Run as many as you like beside scaled-out servers
     (with HUILIU_WORKER_IN_PROCESS=false)."""
@@ -77,6 +78,7 @@ def worker(
 
     from huiliu.analytics.presence import Sampler
     from huiliu.bus import create_bus
+    from huiliu.campaigns.sender import CampaignSender
     from huiliu.db import Database
     from huiliu.outbox import service as outbox_service
     from huiliu.outbox.worker import Worker, WorkerStats
@@ -131,9 +133,13 @@ def worker(
         reporter = asyncio.create_task(report())
         sampler = Sampler(db, every_s=settings.report_sample_s)
         await sampler.start()
+        # Campaigns go out from here too (without presence: a widget customer counts as away).
+        sender = CampaignSender(db, bus, every_s=settings.campaign_send_s)
+        await sender.start()
         try:
             await outbox.run()
         finally:
+            await sender.stop()
             await sampler.stop()
             reporter.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -67,6 +67,21 @@ class Settings(BaseSettings):
         description="How often each process marks tickets whose SLA warning or due time has "
         "come, and closes solved tickets past their reopen window.",
     )
+    campaign_send_s: float = Field(
+        default=1.0,
+        gt=0,
+        le=3600,
+        description="How often the process that drains the outbox sends the running "
+        "campaigns' next notices (as each campaign's rate allows).",
+    )
+    tag_rules_sweep_s: float = Field(
+        default=300.0,
+        gt=0,
+        le=86400,
+        description="How often each process re-decides windowed tag rules as time passes "
+        "('3 visits this week' stops holding without an event) and resumes unfinished "
+        "backfills.",
+    )
     routing_sweep_s: float = Field(
         default=5.0,
         gt=0,

@@ -13,11 +13,13 @@ from huiliu.auth.principal import Principal
 from huiliu.bot.actions import Bot
 from huiliu.bot.knowledge import Knowledge
 from huiliu.bus import Bus, create_bus
+from huiliu.campaigns.sender import CampaignSender
 from huiliu.channels import installed as _installed_channels  # noqa: F401  (registers the adapters)
 from huiliu.channels import outbound as channels_outbound
 from huiliu.channels.listeners import Listeners
 from huiliu.channels.triggers import KIND as CHANNEL_KIND
 from huiliu.config import Settings
+from huiliu.contacts.rules_sweep import TagRuleSweeper
 from huiliu.conversations import service as conversations_service
 from huiliu.conversations.schemas import MessageOut
 from huiliu.conversations.writer import MessageWriter, message_out
@@ -60,8 +62,10 @@ class Runtime:
     presence: Presence
     bot: Bot
     sla_sweeper: SlaSweeper
+    tag_rules: TagRuleSweeper  # the tag rules' sweep and backfills
     worker: Worker | None = None  # the outbox's, when HUILIU_WORKER_IN_PROCESS
     sampler: Sampler | None = None  # report presence, beside the worker
+    campaigns: CampaignSender | None = None  # sends campaigns, beside the worker
     # The channels' SMTP server, IMAP pollers, PBX sockets (made in start: they need self).
     listeners: Listeners | None = field(default=None, init=False)
 
@@ -114,11 +118,19 @@ class Runtime:
             presence=presence,
             bot=bot,
             sla_sweeper=SlaSweeper(db, bus, every_s=settings.ticket_sla_sweep_s),
+            tag_rules=TagRuleSweeper(db, every_s=settings.tag_rules_sweep_s),
             worker=(
                 Worker(db, outbox_handlers(), settings, bus) if settings.worker_in_process else None
             ),
             sampler=(
                 Sampler(db, every_s=settings.report_sample_s)
+                if settings.worker_in_process
+                else None
+            ),
+            campaigns=(
+                CampaignSender(
+                    db, bus, every_s=settings.campaign_send_s, online=presence.visitors_online
+                )
                 if settings.worker_in_process
                 else None
             ),
@@ -134,10 +146,13 @@ class Runtime:
         await self.router.start()
         await self.presence.start()
         await self.sla_sweeper.start()
+        await self.tag_rules.start()
         if self.worker is not None:
             await self.worker.start()
         if self.sampler is not None:
             await self.sampler.start()
+        if self.campaigns is not None:
+            await self.campaigns.start()
         if self.settings.listeners_in_process:
             self.listeners = Listeners(self)
             await self.listeners.start()
@@ -146,10 +161,13 @@ class Runtime:
     async def stop(self) -> None:
         if self.listeners is not None:
             await self.listeners.stop()
+        if self.campaigns is not None:
+            await self.campaigns.stop()
         if self.sampler is not None:
             await self.sampler.stop()
         if self.worker is not None:
             await self.worker.stop()
+        await self.tag_rules.stop()
         await self.sla_sweeper.stop()
         await self.presence.stop()
         await self.router.stop()

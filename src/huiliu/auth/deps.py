@@ -16,6 +16,7 @@ from huiliu.errors import Forbidden, NotFound, Unauthorized
 from huiliu.roles import service as roles_service
 from huiliu.roles.permissions import Permission
 from huiliu.runtime import Runtime
+from huiliu.tenants import service as tenants_service
 
 
 def get_runtime(conn: HTTPConnection) -> Runtime:
@@ -91,7 +92,26 @@ async def require_visitor(principal: PrincipalDep) -> Principal:
     return principal
 
 
+async def require_integration(request: Request) -> Principal:
+    """The merchant's system, by one of its API keys (``Authorization: Bearer hl_…``)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, key = header.partition(" ")
+    key = key.strip()
+    if scheme.lower() != "bearer" or not key:
+        raise Unauthorized(
+            "send 'Authorization: Bearer <API key>' (made in the console's API keys page)",
+            code="missing_token",
+        )
+    runtime = get_runtime(request)
+    async with runtime.db.read() as session:
+        row = await tenants_service.authenticate_api_key(session, key=key)
+    if row is None:
+        raise Unauthorized("unknown or revoked API key", code="invalid_api_key")
+    return Principal(kind="integration", tenant_id=row.tenant_id, id=row.id)
+
+
 VisitorDep = Annotated[Principal, Depends(require_visitor)]
+IntegrationDep = Annotated[Principal, Depends(require_integration)]
 AgentDep = Annotated[Principal, Depends(require_account(Role.agent))]
 # One per permission: the route's signature says what it needs.
 MonitorDep = Annotated[Principal, Depends(require(Permission.monitor))]
@@ -105,3 +125,4 @@ RoutingDep = Annotated[Principal, Depends(require(Permission.routing))]
 ChannelsDep = Annotated[Principal, Depends(require(Permission.channels))]
 SettingsDep = Annotated[Principal, Depends(require(Permission.settings))]
 OrgDep = Annotated[Principal, Depends(require(Permission.org))]
+MarketingDep = Annotated[Principal, Depends(require(Permission.marketing))]

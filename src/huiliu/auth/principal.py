@@ -10,12 +10,14 @@ from huiliu.roles.permissions import Permission
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """An authenticated caller: an account (agent, supervisor, admin) or a visitor (a contact).
+    """An authenticated caller: an account (agent, supervisor, admin), a visitor (a contact),
+    or the merchant's own system with an API key (``integration``: the integration routes
+    only; ``id`` is the key's).
 
     An account carries what its role lets it do (``permissions``) and over which groups
     (``group_ids``; None: every group of its tenant). ``role`` is the kind of seat."""
 
-    kind: Literal["account", "visitor"]
+    kind: Literal["account", "visitor", "integration"]
     tenant_id: int
     id: int  # account id or contact id
     role: Role | None = None
@@ -29,6 +31,10 @@ class Principal:
     @property
     def is_visitor(self) -> bool:
         return self.kind == "visitor"
+
+    @property
+    def is_integration(self) -> bool:
+        return self.kind == "integration"
 
     def at_least(self, role: Role) -> bool:
         return self.role is not None and self.role.rank >= role.rank

@@ -19,11 +19,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from huiliu.auth.principal import Principal
+from huiliu.bus.events import MessageCreated
+from huiliu.campaigns import tracking as campaign_tracking
 from huiliu.channels import service
 from huiliu.channels.base import Inbound
 from huiliu.channels.models import ChannelAccount, Direction, EventStatus
 from huiliu.contacts import service as contacts_service
+from huiliu.conversations import actions as conversations_actions
 from huiliu.conversations.content import check_content
+from huiliu.conversations.models import SenderType
 from huiliu.conversations.writer import SendRequest
 from huiliu.db.base import utcnow
 from huiliu.errors import AppError
@@ -84,6 +88,8 @@ async def receive(runtime: Runtime, account: ChannelAccount, inbound: Inbound) -
             allow_event=inbound.trusted,
         )
         answered = await _survey_answer(runtime, account, inbound, content, contact_id, event_id)
+        if answered is None:
+            answered = await _opt_out(runtime, account, inbound, content, contact_id, event_id)
         if answered is not None:
             return answered
         ack = await runtime.writer.send(
@@ -145,6 +151,54 @@ async def _survey_answer(
         )
     await runtime.bus.publish(reply.events)
     return Received("stored", reply.conversation_id, reply.message_id, reply.seq)
+
+
+OPTED_OUT = "您已退订营销消息，我们不会再向您发送此类通知。如需帮助，回复任意内容联系客服。"
+
+
+async def _opt_out(
+    runtime: Runtime,
+    account: ChannelAccount,
+    inbound: Inbound,
+    content: dict[str, Any],
+    contact_id: int,
+    event_id: int,
+) -> Received | None:
+    """A reply of 退订 (TD, STOP …) to a notice that came on this channel opts the customer
+    out of marketing: stored with the bot's confirmation in that notice's conversation,
+    opening none for an agent."""
+    text = str(content.get("text") or "")
+    if inbound.automated or content.get("type") != "text" or not campaign_tracking.is_opt_out(text):
+        return None
+    now = utcnow()
+    async with runtime.db.write_connection() as conn:
+        notice = await campaign_tracking.latest_notice(
+            conn, tenant_id=account.tenant_id, contact_id=contact_id, channel=account.type
+        )
+        if notice is None:
+            return None  # not an answer to us: an agent reads it like any message
+        await campaign_tracking.opt_out(
+            conn, tenant_id=account.tenant_id, contact_id=contact_id, now=now
+        )
+        conv = await conversations_actions.lock_for_system(conn, account.tenant_id, notice)
+        events = await conversations_actions.append_messages(
+            conn,
+            conv,
+            [(SenderType.contact, content), (SenderType.bot, {"type": "text", "text": OPTED_OUT})],
+            now,
+            sender_id=contact_id,
+        )
+    first = next(e for e in events if isinstance(e, MessageCreated))
+    async with runtime.db.write() as session:
+        await service.finish_event(
+            session,
+            event_id=event_id,
+            status=EventStatus.stored,
+            message_id=first.message.id,
+            conversation_id=notice,
+        )
+    await runtime.bus.publish(events)
+    return Received("stored", notice, first.message.id, first.message.seq)
 
 
 async def ignore(runtime: Runtime, account: ChannelAccount, external_id: str, raw: str) -> None:

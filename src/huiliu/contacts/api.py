@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from huiliu.auth.deps import AgentDep, RuntimeDep
+from huiliu.auth.deps import AgentDep, RuntimeDep, SettingsDep
 from huiliu.auth.principal import Principal
-from huiliu.contacts import access, service
+from huiliu.contacts import access, profile, service
 from huiliu.contacts.schemas import ContactOut, ContactPatch, OrdersOut, Tag, TagCount, VisitOut
 from huiliu.conversations import service as conversations_service
 from huiliu.conversations.schemas import ConversationOut
@@ -42,6 +42,11 @@ async def update_contact(
     _check(principal, edit=True)
     service.check_patch(body)
     async with runtime.db.write() as session:
+        if body.attributes is not None:
+            settings = await profile.get_settings(session, tenant_id=principal.tenant_id)
+            body = body.model_copy(
+                update={"attributes": profile.check_attributes(settings, body.attributes)}
+            )
         contact = await service.update_contact(
             session, tenant_id=principal.tenant_id, contact_id=contact_id, patch=body
         )
@@ -136,3 +141,33 @@ async def list_orders(contact_id: int, principal: AgentDep, runtime: RuntimeDep)
         )
     settings = await runtime.bot.settings(principal.tenant_id)
     return await service.fetch_orders(settings.merchant_api, customer)
+
+
+@router.get("/contacts/{contact_id}/purchases")
+async def list_purchases(
+    contact_id: int, principal: AgentDep, runtime: RuntimeDep
+) -> list[profile.PurchaseOut]:
+    """The orders the merchant pushed for the customer (the integration API), newest first."""
+    _check(principal)
+    async with runtime.db.read() as session:
+        contact = await service.get(session, tenant_id=principal.tenant_id, contact_id=contact_id)
+        return await profile.list_purchases(
+            session, tenant_id=principal.tenant_id, contact_id=contact.id
+        )
+
+
+@router.get("/tenant/profile")
+async def get_profile_settings(principal: AgentDep, runtime: RuntimeDep) -> profile.ProfileSettings:
+    """The merchant's profile fields (every account: the customer panel shows them)."""
+    async with runtime.db.read() as session:
+        return await profile.get_settings(session, tenant_id=principal.tenant_id)
+
+
+@router.put("/tenant/profile")
+async def put_profile_settings(
+    body: profile.ProfileSettings, principal: SettingsDep, runtime: RuntimeDep
+) -> profile.ProfileSettings:
+    """The fields customers' attributes hold: key, label, type (text, number, select with
+    options, date, checkbox). Values already stored stay; new ones are checked."""
+    async with runtime.db.write() as session:
+        return await profile.put_settings(session, tenant_id=principal.tenant_id, settings=body)

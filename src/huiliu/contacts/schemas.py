@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 MAX_ATTRIBUTES = 50
 MAX_ATTRIBUTES_BYTES = 2048
@@ -31,6 +31,9 @@ class ContactOut(_Out):
     phone: str | None
     attributes: dict[str, Any]
     verified: bool = Field(description="identified by the merchant's signature")
+    marketing_opt_out_at: datetime | None = Field(
+        default=None, description="when they said no to marketing notices; null: they did not"
+    )
     created_at: datetime
     tags: list[str]
     identities: list[IdentityOut]
@@ -79,6 +82,10 @@ class ContactPatch(BaseModel):
         default=None,
         description=f"replaces them all: at most {MAX_ATTRIBUTES} keys with scalar values "
         f"(text, number, true/false, null), {MAX_ATTRIBUTES_BYTES} bytes as JSON",
+    )
+
+    marketing_opt_out: StrictBool | None = Field(
+        default=None, description="true: no more marketing notices; false: they agree again"
     )
 
     @model_validator(mode="after")

@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from huiliu.contacts import rules
 from huiliu.contacts.models import USER_CHANNEL, Contact, ContactIdentity, ContactTag, ContactVisit
 from huiliu.contacts.schemas import (
     MAX_ATTRIBUTES_BYTES,
@@ -87,7 +88,9 @@ async def get_or_create_by_identity(
                     )
                 )
                 await session.flush()
-                return contact
+            # A newcomer: every rule decides (one of "no order in 90 days" holds at once).
+            await rules.evaluate(session, tenant_id=tenant_id, contact_id=contact.id)
+            return contact
         except IntegrityError:
             # Another request created the same identity first.
             contact = await get_by_identity(
@@ -129,6 +132,7 @@ async def resolve_channel_identity(
             )
             if contact is not None:
                 break
+    existed = contact is not None
     if contact is None:
         contact = await get_or_create_by_identity(
             session, tenant_id=tenant_id, channel=channel, external_id=external_id, profile=profile
@@ -138,6 +142,7 @@ async def resolve_channel_identity(
         await fill_empty(session, tenant_id=tenant_id, contact_id=contact.id, given=given)
     identities = await list_identities(session, tenant_id=tenant_id, contact_id=contact.id)
     known = {(i.channel, i.external_id) for i in identities}
+    added = False
     for key_channel, key in [(channel, external_id), *merge_keys]:
         if (key_channel, key) in known:
             continue
@@ -151,10 +156,14 @@ async def resolve_channel_identity(
                         external_id=key,
                     )
                 )
+            added = True
         except IntegrityError:
             # The key belongs to someone else already (two contacts claimed one phone): keep
             # it theirs; this channel identity still reaches this contact.
             continue
+    if existed and added:  # reachable somewhere new: rules on channels decide again
+        await session.flush()
+        await rules.evaluate(session, tenant_id=tenant_id, contact_id=contact.id, facts={"channel"})
     return contact
 
 
@@ -176,6 +185,7 @@ async def out(session: AsyncSession, contact: Contact) -> ContactOut:
         phone=contact.phone,
         attributes=dict(contact.attributes or {}),
         verified=contact.verified,
+        marketing_opt_out_at=contact.marketing_opt_out_at,
         created_at=contact.created_at,
         tags=await list_tags(session, tenant_id=contact.tenant_id, contact_id=contact.id),
         identities=[IdentityOut.model_validate(i) for i in sorted(identities, key=lambda i: i.id)],
@@ -204,7 +214,16 @@ async def update_contact(
             setattr(contact, field, getattr(patch, field))
     if patch.attributes is not None:
         contact.attributes = dict(patch.attributes)
+    if patch.marketing_opt_out is not None:
+        if not patch.marketing_opt_out:
+            contact.marketing_opt_out_at = None
+        elif contact.marketing_opt_out_at is None:
+            contact.marketing_opt_out_at = utcnow()
     await session.flush()
+    if patch.attributes is not None:
+        await rules.evaluate(
+            session, tenant_id=tenant_id, contact_id=contact_id, facts={"attribute"}
+        )
     return contact
 
 
@@ -315,6 +334,7 @@ async def record_visit(
     )
     session.add(row)
     await session.flush()
+    await rules.evaluate(session, tenant_id=tenant_id, contact_id=contact_id, facts={"visits"})
     return row
 
 

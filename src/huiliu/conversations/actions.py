@@ -14,7 +14,9 @@ from huiliu.analytics import triggers as analytics_triggers
 from huiliu.auth.principal import Principal
 from huiliu.bus import Bus
 from huiliu.bus.events import ConversationUpdated, Event, MessageCreated, NoteCreated, ReadMoved
+from huiliu.campaigns import tracking as campaign_tracking
 from huiliu.channels import triggers as channel_triggers
+from huiliu.contacts import rules as contact_rules
 from huiliu.contacts import service as contacts_service
 from huiliu.conversations import access, service
 from huiliu.conversations.models import (
@@ -165,6 +167,14 @@ async def close(
                 last_message_at=now,
             )
         )
+        # Tag rules on conversations ("asked about returns twice") see it closed.
+        await contact_rules.evaluate(
+            conn,
+            tenant_id=conv.tenant_id,
+            contact_id=conv.contact_id,
+            facts={"conversations"},
+            now=now,
+        )
         # An agent's close asks the customer for a rating (the tenant's settings decide).
         asked: list[Event] = []
         if principal.is_account:
@@ -297,6 +307,10 @@ async def mark_read(
                 update(read_cursors)
                 .where(*where, read_cursors.c.seq < target)
                 .values(seq=target, updated_at=now)
+            )
+        if principal.is_visitor:  # a notice read
+            await campaign_tracking.on_read(
+                conn, conversation_id=conversation_id, seq=target, now=now
             )
         ref = ConversationRef(
             id=conv.id,

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -28,6 +28,7 @@ from huiliu import metrics
 from huiliu.analytics import triggers as analytics_triggers
 from huiliu.auth.principal import Principal
 from huiliu.bus.events import Event, MessageCreated
+from huiliu.campaigns import tracking as campaign_tracking
 from huiliu.channels import triggers as channel_triggers
 from huiliu.channels.base import reply_window_s
 from huiliu.contacts.models import Contact
@@ -471,6 +472,14 @@ class MessageWriter:
                 [*opened_events, *zip(new_rows, message_ids, strict=True)],
                 first_reply=lambda cid: not states[cid].agent_wrote_before,
             )
+            # 9. A customer opening a conversation answers the notices they got lately.
+            for tenant_id, contact_ids in _by_tenant(
+                (row["tenant_id"], states[row["conversation_id"]].ref.contact_id)
+                for row, _ in opened_events
+            ).items():
+                await campaign_tracking.on_opened(
+                    conn, tenant_id=tenant_id, contact_ids=contact_ids, now=now
+                )
         # Committed: build the acks and the events (from values this function made and the
         # database just accepted, so without validating them again).
         acks_by_row: list[Ack] = []
@@ -567,6 +576,13 @@ def _outside_window(state: _ConvState, now: datetime) -> AppError | None:
         "message; wait for them to write again, or reach them on another channel",
         code="reply_window_closed",
     )
+
+
+def _by_tenant(pairs: Iterable[tuple[int, int]]) -> dict[int, set[int]]:
+    grouped: dict[int, set[int]] = {}
+    for tenant_id, contact_id in pairs:
+        grouped.setdefault(tenant_id, set()).add(contact_id)
+    return grouped
 
 
 async def _open_conversation(

@@ -11,10 +11,25 @@ from huiliu.analytics.models import (
     TermDay,
 )
 from huiliu.bot.models import BotSession, BotVote
+from huiliu.campaigns.models import (
+    Campaign,
+    CampaignDelivery,
+    CampaignTemplate,
+    MarketingSettingsRow,
+)
 from huiliu.channels.models import ChannelAccount, ChannelEvent
 from huiliu.channels.phone.models import Call
 from huiliu.channels.wechat.models import WechatAccessToken
-from huiliu.contacts.models import Contact, ContactIdentity, ContactTag, ContactVisit
+from huiliu.contacts.models import (
+    Contact,
+    ContactIdentity,
+    ContactOrder,
+    ContactTag,
+    ContactVisit,
+    ProfileSettingsRow,
+    Segment,
+    TagRule,
+)
 from huiliu.conversations.models import Conversation, ConversationNote, Message, ReadCursor
 from huiliu.db.base import Base
 from huiliu.files.models import StoredFile
@@ -51,11 +66,15 @@ __all__ = [
     "BotSession",
     "BotVote",
     "Call",
+    "Campaign",
+    "CampaignDelivery",
+    "CampaignTemplate",
     "Centre",
     "ChannelAccount",
     "ChannelEvent",
     "Contact",
     "ContactIdentity",
+    "ContactOrder",
     "ContactTag",
     "ContactVisit",
     "Conversation",
@@ -68,8 +87,10 @@ __all__ = [
     "KbEntry",
     "KbRevision",
     "KbUnanswered",
+    "MarketingSettingsRow",
     "Message",
     "OutboxJob",
+    "ProfileSettingsRow",
     "QualityBatch",
     "QualityBatchItem",
     "QualityChecklist",
@@ -82,8 +103,10 @@ __all__ = [
     "ReportSettingsRow",
     "RoleDef",
     "SatisfactionSettingsRow",
+    "Segment",
     "StoredFile",
     "Survey",
+    "TagRule",
     "Tenant",
     "TermDay",
     "Ticket",

@@ -20,10 +20,11 @@ class Permission(enum.StrEnum):
     kb = "kb.edit"  # knowledge base, the bot's menus, flows and bands, unanswered questions
     replies = "replies.manage"  # the team's quick replies
     tickets = "tickets.manage"  # every ticket in scope, not only one's own and group's
-    agents = "agents.manage"  # accounts, capacities, group membership
-    routing = "routing.manage"  # groups, routing rules, working hours
+    agents = "agents.manage"  # accounts, their roles, centres and capacities
+    routing = "routing.manage"  # groups and who is in them, routing rules, working hours
     channels = "channels.manage"  # channel accounts and the web widget
     settings = "settings.manage"  # tenant settings, API keys, webhooks, surveys, SLA, …
+    marketing = "marketing.manage"  # tag rules, segments, campaigns
     org = "org.manage"  # roles and service centres
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 
 from huiliu.bus.events import Event
+from huiliu.contacts import rules as contact_rules
 from huiliu.conversations.actions import append_event, changed_events
 from huiliu.conversations.models import ConversationStatus
 from huiliu.db import Database
@@ -109,6 +110,13 @@ async def enforce(
                         last_seq=conv.last_seq + 1,
                         last_message_at=now,
                     )
+                )
+                await contact_rules.evaluate(
+                    conn,
+                    tenant_id=tenant_id,
+                    contact_id=conv.contact_id,
+                    facts={"conversations"},
+                    now=now,
                 )
                 asked = await satisfaction_triggers.on_closed(
                     conn,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
 
+from huiliu.custom_fields import CustomFieldDef
 from huiliu.tickets.models import TicketPriority, TicketSource, TicketStatus
 
 
@@ -21,32 +21,9 @@ def _stripped(value: str) -> str:
 Subject = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_stripped)]
 Category = Annotated[str, Field(min_length=1, max_length=50), AfterValidator(_stripped)]
 Tag = Annotated[str, Field(min_length=1, max_length=32), AfterValidator(_stripped)]
-FIELD_KEY = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
 
 # --- settings ------------------------------------------------------------------------------
-
-
-class CustomFieldDef(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    key: str = Field(description="lower-case letters, digits, _; starts with a letter")
-    label: str = Field(min_length=1, max_length=50)
-    type: Literal["text", "number", "select", "date", "checkbox"]
-    options: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
-        default_factory=list, max_length=100, description="select: the allowed values"
-    )
-    required: bool = False
-
-    @model_validator(mode="after")
-    def _valid(self) -> CustomFieldDef:
-        if not FIELD_KEY.match(self.key):
-            raise ValueError(f"key {self.key!r}: lower-case letters, digits and _, from a letter")
-        if self.type == "select" and not self.options:
-            raise ValueError(f"field {self.key!r}: a select field needs options")
-        if self.type != "select" and self.options:
-            raise ValueError(f"field {self.key!r}: only select fields have options")
-        return self
 
 
 class SlaTarget(BaseModel):

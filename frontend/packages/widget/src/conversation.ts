@@ -5,11 +5,13 @@ export type ConversationView = ConversationOut & { read_seq?: number; unread_cou
 
 const RATE_WINDOW_MS = 24 * 3600 * 1000; // a closed conversation still shows (for its survey)
 
-/** The newest web conversation if it is open, or closed lately and not rated yet. */
+/** The newest web conversation if it is open, holds messages the customer has not read (a
+ * notice that came while they were away, however long ago), or closed lately and not rated. */
 export function pick(list: ConversationView[], now = Date.now()): ConversationView | null {
   const conv = list.find((c) => c.channel === "web");
   if (!conv) return null;
   if (conv.status === "open") return conv;
+  if ((conv.unread_count ?? 0) > 0) return conv;
   const closedAt = conv.closed_at ? Date.parse(conv.closed_at) : 0;
   return conv.rating_score == null && now - closedAt < RATE_WINDOW_MS ? conv : null;
 }

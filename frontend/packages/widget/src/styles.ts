@@ -15,6 +15,10 @@ a{text-decoration:underline}
 .launcher{width:56px;height:56px;border-radius:50%;background:var(--hl-accent);color:var(--hl-on);box-shadow:0 6px 20px rgba(0,0,0,.25);display:flex;align-items:center;justify-content:center;position:relative}
 .launcher svg{width:28px;height:28px;fill:currentColor}
 .badge{position:absolute;top:-4px;right:-4px;min-width:20px;height:20px;padding:0 6px;border-radius:10px;background:#ef4444;color:#fff;font-size:12px;line-height:20px;text-align:center;font-weight:600}
+.preview{position:absolute;bottom:68px;right:0;width:260px;display:flex;align-items:flex-start;gap:4px;background:#fff;border-radius:12px;box-shadow:0 6px 24px rgba(0,0,0,.2);padding:10px 8px 10px 12px}
+[data-pos=left] .preview{right:auto;left:0}
+.ptext{flex:1;min-width:0;text-align:left;font-size:13px;line-height:1.45;color:#1f2937;display:-webkit-box;-webkit-line-clamp:3;-webkit-box-orient:vertical;overflow:hidden;overflow-wrap:anywhere}
+.px{font-size:16px;line-height:1;color:#9ca3af;padding:0 4px}
 .panel{position:absolute;bottom:72px;right:0;width:370px;height:min(620px,calc(100vh - 110px));background:#fff;border-radius:14px;box-shadow:0 12px 40px rgba(0,0,0,.25);display:flex;flex-direction:column;overflow:hidden}
 [data-pos=left] .panel{right:auto;left:0}
 .head{background:var(--hl-accent);color:var(--hl-on);padding:12px 14px;display:flex;align-items:center;gap:10px;flex:none}

@@ -19,6 +19,7 @@ export interface ViewEvents {
   remove(clientMsgId: string): void;
   tap(button: Button): void;
   vote(messageId: number, helpful: boolean): Promise<void>;
+  dismissPreview(): void;
 }
 
 export interface Look {
@@ -37,6 +38,8 @@ export class View {
   private readonly box: HTMLElement;
   private readonly launcher: HTMLButtonElement;
   private readonly badge: HTMLElement;
+  private readonly preview: HTMLElement;
+  private readonly previewText: HTMLElement;
   private readonly panel: HTMLElement;
   private readonly title: HTMLElement;
   private readonly sub: HTMLElement;
@@ -74,6 +77,15 @@ export class View {
     this.launcher.innerHTML = ICON; // a constant of ours, no data in it
     this.badge = h("span", { class: "badge", "data-test": "unread", hidden: true });
     this.launcher.append(this.badge);
+    // The newest unread message beside the launcher while the panel is closed: a message the
+    // customer did not ask for (an agent reaching out) shows without opening anything.
+    this.previewText = h("button", { type: "button", class: "ptext", "data-test": "preview-text", onclick: () => events.toggle() });
+    this.preview = h(
+      "div",
+      { class: "preview", "data-test": "preview", role: "status", hidden: true },
+      this.previewText,
+      h("button", { type: "button", class: "px", "aria-label": s.dismiss, title: s.dismiss, "data-test": "preview-dismiss", onclick: () => events.dismissPreview() }, "×"),
+    );
     this.logo = h("img", { class: "logo", alt: "", hidden: true });
     this.title = h("span", { class: "title", "data-test": "title" });
     this.sub = h("span", { class: "sub", "data-test": "headline" });
@@ -135,7 +147,7 @@ export class View {
       this.composer,
       this.sheet,
     );
-    this.box = h("div", { class: "hl" }, this.panel, this.launcher);
+    this.box = h("div", { class: "hl" }, this.panel, this.preview, this.launcher);
     this.root.append(h("style", null, CSS), this.box);
   }
 
@@ -185,6 +197,12 @@ export class View {
 
   get isOpen(): boolean {
     return !this.panel.hidden;
+  }
+
+  /** The preview bubble's text (null: hidden). */
+  setPreview(text: string | null): void {
+    this.previewText.textContent = text ?? "";
+    show(this.preview, text !== null);
   }
 
   setUnread(n: number): void {

@@ -66,6 +66,9 @@ export class Widget implements WidgetMethods {
   private conv: ConversationView | null = null;
   private readSeq = 0;
   private unread = 0;
+  // The preview bubble: the newest unread message's seq, and the seq the customer dismissed.
+  private previewSeq = 0;
+  private dismissedSeq = 0;
   private chain: Promise<void> = Promise.resolve();
   private started = false;
   private wantTrack = false;
@@ -159,6 +162,10 @@ export class Widget implements WidgetMethods {
       remove: (id) => this.removePending(id),
       tap: (b) => this.tap(b),
       vote: (id, helpful) => this.vote(id, helpful),
+      dismissPreview: () => {
+        this.dismissedSeq = this.previewSeq;
+        this.view?.setPreview(null);
+      },
     });
     view.style({
       title: this.cfg.title ?? this.s.title,
@@ -610,7 +617,10 @@ export class Widget implements WidgetMethods {
     if (before.open !== this.state.open) {
       this.view?.setOpen(this.state.open);
       this.emit(this.state.open ? "open" : "close", null);
-      if (this.state.open) this.markRead();
+      if (this.state.open) {
+        this.view?.setPreview(null);
+        this.markRead();
+      }
     }
     this.draw();
   }
@@ -662,9 +672,14 @@ export class Widget implements WidgetMethods {
 
   private countUnread(items: readonly TimelineItem[]): void {
     let n = 0;
+    let newest: MessageOut | null = null;
     for (const item of items) {
-      if (item.kind === "message" && item.seq > this.readSeq && (item.message.sender.type === "agent" || item.message.sender.type === "bot")) n++;
+      if (item.kind === "message" && item.seq > this.readSeq && (item.message.sender.type === "agent" || item.message.sender.type === "bot")) {
+        n++;
+        newest = item.message;
+      }
     }
+    this.showPreview(newest);
     if (n > 0 && this.state.open && document.visibilityState === "visible") {
       this.markRead();
       return;
@@ -674,6 +689,16 @@ export class Widget implements WidgetMethods {
       this.view?.setUnread(n);
       this.emit("unread", n);
     }
+  }
+
+  /** The newest unread message beside the launcher while the panel is closed, until read or
+   * dismissed (a newer one shows again). */
+  private showPreview(newest: MessageOut | null): void {
+    this.previewSeq = newest?.seq ?? 0;
+    const shown = newest !== null && !this.state.open && newest.seq > this.dismissedSeq;
+    const content = newest?.content as TextContent | undefined;
+    const text = content?.type === "text" && content.text ? content.text : this.s.newMessage;
+    this.view?.setPreview(shown ? (text.length > 120 ? `${text.slice(0, 119)}…` : text) : null);
   }
 
   private markRead(): void {

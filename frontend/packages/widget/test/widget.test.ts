@@ -177,6 +177,33 @@ describe("the widget", () => {
     expect($("[data-test=typing]")!.hidden).toBe(true);
   });
 
+  it("shows a message an agent sends first beside the launcher until opened or dismissed", async () => {
+    routes["GET /conversations"] = () => [200, []];
+    await started();
+    const sock = network.last;
+    expect($("[data-test=preview]")!.hidden).toBe(true);
+    // An agent reaches out: a conversation the customer did not open.
+    sock.push(messageNew(77, 1, { sender: { type: "system", id: null }, content: { type: "event", event: "opened", account_id: 3 } }));
+    sock.push(messageNew(77, 2, { content: { type: "text", text: "您好，您关注的羽绒服降价了" } }));
+    await tick();
+    expect($("[data-test=preview]")!.hidden).toBe(false);
+    expect($("[data-test=preview-text]")!.textContent).toBe("您好，您关注的羽绒服降价了");
+    expect($("[data-test=unread]")!.textContent).toBe("1");
+    ($("[data-test=preview-dismiss]") as HTMLButtonElement).click();
+    await tick();
+    expect($("[data-test=preview]")!.hidden).toBe(true);
+    expect($("[data-test=unread]")!.textContent).toBe("1"); // still unread, only quieter
+    // A newer message shows again; a tap on it opens the panel and reads it.
+    sock.push(messageNew(77, 3, { content: { type: "image", url: "https://cdn.example.com/a.png" } as never }));
+    await tick();
+    expect($("[data-test=preview-text]")!.textContent).toBe("您有一条新消息");
+    ($("[data-test=preview-text]") as HTMLButtonElement).click();
+    await tick();
+    expect($("[data-test=preview]")!.hidden).toBe(true);
+    expect($("[data-test=unread]")!.hidden).toBe(true);
+    expect(sock.frames("read").at(-1)).toEqual({ type: "read", conversation_id: 77, seq: 3 });
+  });
+
   it("tells a waiting customer their place, offers to leave a message, and rates after the close", async () => {
     routes["GET /conversations"] = () => [200, [conversation(42, { with_bot: false })]];
     routes["POST /conversations/42/leave-message"] = (body) => [201, { ack: {}, conversation: conversation(42, { left_message_at: "x", body }) }];

@@ -81,7 +81,10 @@ async def compose(
             secret, outgoing.account_id, config.address, outgoing.conversation_id
         ),
     )
-    msg["Subject"] = reply_subject(await customer_subject(db, outgoing.conversation_id))
+    theirs = await customer_subject(db, outgoing.conversation_id)
+    own = outgoing.message.content.get("subject")
+    # A reply takes the customer's subject; a mail we start (a notice) its own.
+    msg["Subject"] = reply_subject(theirs) if theirs or not own else str(own)
     msg["Date"] = format_datetime(utcnow())
     message_id = make_msgid(idstring=f"huiliu.{outgoing.message.id}", domain=config.domain)
     msg["Message-ID"] = message_id
