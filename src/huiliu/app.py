@@ -20,6 +20,7 @@ from huiliu.analytics.api import router as reports_router
 from huiliu.analytics.settings_api import router as report_settings_router
 from huiliu.bot.api import router as bot_router
 from huiliu.campaigns.api import router as campaigns_router
+from huiliu.catalogue.api import router as catalogue_router
 from huiliu.channels.api import router as channels_router
 from huiliu.channels.routes import ROUTERS as channel_routers
 from huiliu.channels.web.api import router as widget_router
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         kb_router,
         bot_router,
         campaigns_router,
+        catalogue_router,
         channels_router,
         *channel_routers,
         demo_shop_router,

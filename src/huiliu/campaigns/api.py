@@ -11,17 +11,18 @@ from huiliu.auth.deps import IntegrationDep, MarketingDep, RuntimeDep
 from huiliu.campaigns import actions, service, templates
 from huiliu.campaigns.models import DeliveryStatus
 from huiliu.campaigns.schemas import (
+    CampaignDeliveryPage,
     CampaignIn,
     CampaignOut,
     CampaignPatch,
-    DeliveryPage,
     EventIn,
     EventOut,
     MarketingSettings,
-    PreviewIn,
     TemplateIn,
     TemplateOut,
     TemplatePatch,
+    TemplatePreviewIn,
+    TemplatePreviewOut,
 )
 from huiliu.contacts import profile
 from huiliu.contacts import service as contacts_service
@@ -89,7 +90,9 @@ async def delete_template(
 
 
 @router.post("/campaign-templates/preview")
-async def preview(body: PreviewIn, principal: MarketingDep, runtime: RuntimeDep) -> dict[str, str]:
+async def preview(
+    body: TemplatePreviewIn, principal: MarketingDep, runtime: RuntimeDep
+) -> TemplatePreviewOut:
     """The text filled for one customer (or with ``values`` alone): what they would read."""
     async with runtime.db.read() as session:
         fields = (await profile.get_settings(session, tenant_id=principal.tenant_id)).fields
@@ -107,7 +110,7 @@ async def preview(body: PreviewIn, principal: MarketingDep, runtime: RuntimeDep)
                 "phone": contact.phone,
                 "attributes": contact.attributes or {},
             }
-    return {"text": templates.render(body.text, contact=person, values=body.values)}
+    return TemplatePreviewOut(text=templates.render(body.text, contact=person, values=body.values))
 
 
 # -- campaigns --------------------------------------------------------------------------------
@@ -183,7 +186,7 @@ async def list_deliveries(
     status: DeliveryStatus | None = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> DeliveryPage:
+) -> CampaignDeliveryPage:
     async with runtime.db.read() as session:
         row = await service.get(session, tenant_id=principal.tenant_id, campaign_id=campaign_id)
         return await service.list_deliveries(

@@ -67,7 +67,7 @@ class TemplateOut(BaseModel):
     updated_at: datetime
 
 
-class PreviewIn(BaseModel):
+class TemplatePreviewIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: Text
@@ -91,6 +91,10 @@ def _hhmm(value: str | None) -> str | None:
 
 Zone = Annotated[str, Field(max_length=64), AfterValidator(_zone)]
 HourMinute = Annotated[str | None, AfterValidator(_hhmm)]
+
+
+class TemplatePreviewOut(BaseModel):
+    text: str = Field(description="what the customer would read")
 
 
 class _CampaignFields(BaseModel):
@@ -187,7 +191,7 @@ class CampaignOut(BaseModel):
     finished_at: datetime | None
 
 
-class DeliveryOut(BaseModel):
+class CampaignDeliveryOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
@@ -206,8 +210,8 @@ class DeliveryOut(BaseModel):
     replied_at: datetime | None
 
 
-class DeliveryPage(BaseModel):
-    deliveries: list[DeliveryOut]
+class CampaignDeliveryPage(BaseModel):
+    deliveries: list[CampaignDeliveryOut]
     total: int
 
 

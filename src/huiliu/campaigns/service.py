@@ -15,10 +15,10 @@ from huiliu.campaigns.models import (
     MarketingSettingsRow,
 )
 from huiliu.campaigns.schemas import (
+    CampaignDeliveryOut,
+    CampaignDeliveryPage,
     CampaignOut,
     Counts,
-    DeliveryOut,
-    DeliveryPage,
     MarketingSettings,
 )
 from huiliu.db.base import scoped, utcnow
@@ -148,7 +148,7 @@ async def list_deliveries(
     status: DeliveryStatus | None,
     page: int,
     per_page: int,
-) -> DeliveryPage:
+) -> CampaignDeliveryPage:
     d = deliveries.c
     where: list[Any] = [d.campaign_id == campaign_id]
     if status is not None:
@@ -163,4 +163,6 @@ async def list_deliveries(
         .offset((page - 1) * per_page)
         .limit(per_page)
     )
-    return DeliveryPage(deliveries=[DeliveryOut.model_validate(r) for r in rows.all()], total=total)
+    return CampaignDeliveryPage(
+        deliveries=[CampaignDeliveryOut.model_validate(r) for r in rows.all()], total=total
+    )

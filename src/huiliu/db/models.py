@@ -17,6 +17,7 @@ from huiliu.campaigns.models import (
     CampaignTemplate,
     MarketingSettingsRow,
 )
+from huiliu.catalogue.models import Product
 from huiliu.channels.models import ChannelAccount, ChannelEvent
 from huiliu.channels.phone.models import Call
 from huiliu.channels.wechat.models import WechatAccessToken
@@ -90,6 +91,7 @@ __all__ = [
     "MarketingSettingsRow",
     "Message",
     "OutboxJob",
+    "Product",
     "ProfileSettingsRow",
     "QualityBatch",
     "QualityBatchItem",
