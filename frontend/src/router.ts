@@ -28,6 +28,10 @@ const ADMIN_VIEWS: Record<AdminSection, () => Promise<unknown>> = {
   tickets: () => import("./views/admin/TicketSettingsView.vue"),
   reports: () => import("./views/admin/ReportSettingsView.vue"),
   satisfaction: () => import("./views/admin/SatisfactionSettingsView.vue"),
+  profile: () => import("./views/admin/ProfileFieldsView.vue"),
+  "tag-rules": () => import("./views/admin/TagRulesView.vue"),
+  segments: () => import("./views/admin/SegmentsView.vue"),
+  campaigns: () => import("./views/admin/CampaignsView.vue"),
 };
 
 const adminChildren: RouteRecordRaw[] = ADMIN_SECTIONS.map((s) => ({
@@ -50,6 +54,18 @@ export const routes: RouteRecordRaw[] = [
     name: "quality",
     component: () => import("./views/QualityView.vue"),
     meta: { need: "account", title: "quality.nav" },
+  },
+  {
+    path: "/workbench/customers",
+    name: "customers",
+    component: () => import("./views/CustomersView.vue"),
+    meta: { need: "account", title: "customers.nav" },
+  },
+  {
+    path: "/workbench/customers/:id",
+    name: "customer",
+    component: () => import("./views/CustomerView.vue"),
+    meta: { need: "account", title: "customers.nav" },
   },
   {
     path: "/workbench/:id?",

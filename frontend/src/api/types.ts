@@ -63,6 +63,7 @@ export type UploadOut = Schemas["FileOut"];
 export type Webhook = Schemas["WebhookOut"];
 export type WebhookCreated = Schemas["WebhookCreated"];
 export type WebhookEvent = Webhook["events"][number];
+// The name the server's OpenAPI gives it now that campaigns have a DeliveryOut too.
 export type Delivery = Schemas["DeliveryOut"];
 
 export type ChannelType = Schemas["ChannelTypeOut"];
@@ -79,3 +80,39 @@ export type Survey = Schemas["SurveyOut"];
 export type SurveyRow = Schemas["SurveyRow"];
 export type SurveyPage = Schemas["SurveyPage"];
 export type SatisfactionSettings = Schemas["SatisfactionSettings"];
+
+// Customers and service marketing (docs/profile.md, src/huiliu/campaigns/schemas.py).
+export type ContactRow = Schemas["ContactRow"];
+export type ContactPage = Schemas["ContactPage"];
+export type ContactPatch = Schemas["ContactPatch"];
+export type Purchase = Schemas["PurchaseOut"];
+export type ProfileSettings = Schemas["ProfileSettings"];
+export type ProfileField = Schemas["CustomFieldDef"];
+/** One way to reach a customer first (GET /contacts/{id}/reach), best first. */
+export type Reach = Schemas["Reach"];
+export type ReachState = Reach["state"];
+export type StartIn = Schemas["StartIn"];
+export type Started = Schemas["Started"];
+export type TagRule = Schemas["TagRuleOut"];
+export type TagRuleIn = Schemas["RuleIn"];
+export type TagRulePatch = Schemas["RulePatch"];
+export type RuleBody = Schemas["RuleBody"];
+export type RuleCondition = RuleBody["conditions"][number];
+export type RulePreview = Schemas["RulePreview"];
+export type Segment = Schemas["SegmentOut"];
+export type SegmentIn = Schemas["SegmentIn"];
+export type SegmentFilter = Schemas["SegmentFilter"];
+export type AttributeFilter = Schemas["AttributeFilter"];
+export type AttributeOp = AttributeFilter["op"];
+export type SegmentPreview = Schemas["Preview"];
+export type MarketingSettings = Schemas["MarketingSettings"];
+export type CampaignTemplate = Schemas["TemplateOut"];
+export type CampaignTemplateIn = Schemas["TemplateIn"];
+export type Scenario = Schemas["Scenario"];
+export type Campaign = Schemas["CampaignOut"];
+export type CampaignIn = Schemas["CampaignIn"];
+export type CampaignStatus = Schemas["CampaignStatus"];
+export type CampaignCounts = Schemas["Counts"];
+export type CampaignDelivery = Schemas["CampaignDeliveryOut"];
+export type CampaignDeliveryPage = Schemas["CampaignDeliveryPage"];
+export type CampaignDeliveryStatus = Schemas["DeliveryStatus"];

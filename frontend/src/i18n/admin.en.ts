@@ -65,6 +65,10 @@ export const adminMessages: typeof zh = {
         reports: "Report settings",
         roles: "Roles",
         centres: "Service centres",
+        profile: "Profile fields",
+        "tag-rules": "Tag rules",
+        segments: "Segments",
+        campaigns: "Campaigns",
       },
     },
     duration: {

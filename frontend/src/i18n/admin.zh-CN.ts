@@ -63,6 +63,10 @@ export const adminMessages = {
         reports: "报表设置",
         roles: "角色权限",
         centres: "服务中心",
+        profile: "客户字段",
+        "tag-rules": "标签规则",
+        segments: "客户分群",
+        campaigns: "营销活动",
       },
     },
     duration: {

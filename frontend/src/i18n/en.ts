@@ -1,6 +1,8 @@
 // English. The keys are zh-CN.ts's; a test checks they match.
 import { adminMessages } from "./admin.en";
 import { channelAccountsMessages } from "./channels.en";
+import { customersMessages } from "./customers.en";
+import { marketingMessages } from "./marketing.en";
 import { orgMessages } from "./org.en";
 import { qualityMessages } from "./quality.en";
 import { reportsMessages } from "./reports.en";
@@ -166,5 +168,6 @@ export const messages: typeof zh = {
   satisfaction: satisfactionMessages,
   quality: qualityMessages,
   reports: reportsMessages,
-  admin: { ...adminMessages.admin, ...orgMessages, webhooks: webhooksMessages, channelAccounts: channelAccountsMessages },
+  admin: { ...adminMessages.admin, ...orgMessages, webhooks: webhooksMessages, channelAccounts: channelAccountsMessages, marketing: marketingMessages },
+  customers: customersMessages,
 };

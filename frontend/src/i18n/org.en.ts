@@ -32,6 +32,9 @@ export const orgMessages: typeof zh = {
     org: {
       manage: { label: "Roles and centres", hint: "Define roles and their rights; manage service centres" },
     },
+    marketing: {
+      manage: { label: "Marketing", hint: "Tag rules, segments, campaigns and their templates, the frequency cap" },
+    },
     channels: {
       manage: { label: "Channels", hint: "Channel accounts and the web widget" },
     },
@@ -44,6 +47,7 @@ export const orgMessages: typeof zh = {
     service: "Service",
     insight: "Insight and quality",
     content: "Content",
+    marketing: "Marketing",
     team: "Team and organisation",
     setup: "Setup",
   },

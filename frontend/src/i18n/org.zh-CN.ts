@@ -29,6 +29,9 @@ export const orgMessages = {
     org: {
       manage: { label: "角色与服务中心", hint: "定义角色及其权限，管理服务中心" },
     },
+    marketing: {
+      manage: { label: "营销", hint: "标签规则、客户分群、营销活动与模板、发送频率上限" },
+    },
     channels: {
       manage: { label: "渠道接入", hint: "渠道账号和网页插件" },
     },
@@ -41,6 +44,7 @@ export const orgMessages = {
     service: "服务",
     insight: "数据与质量",
     content: "内容",
+    marketing: "营销",
     team: "团队与组织",
     setup: "接入与设置",
   },

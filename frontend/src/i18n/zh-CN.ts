@@ -1,6 +1,8 @@
 // 简体中文 (the default). en.ts has the same keys; a test checks they match.
 import { adminMessages } from "./admin.zh-CN";
 import { channelAccountsMessages } from "./channels.zh-CN";
+import { customersMessages } from "./customers.zh-CN";
+import { marketingMessages } from "./marketing.zh-CN";
 import { orgMessages } from "./org.zh-CN";
 import { qualityMessages } from "./quality.zh-CN";
 import { reportsMessages } from "./reports.zh-CN";
@@ -165,5 +167,6 @@ export const messages = {
   satisfaction: satisfactionMessages,
   quality: qualityMessages,
   reports: reportsMessages,
-  admin: { ...adminMessages.admin, ...orgMessages, webhooks: webhooksMessages, channelAccounts: channelAccountsMessages },
+  admin: { ...adminMessages.admin, ...orgMessages, webhooks: webhooksMessages, channelAccounts: channelAccountsMessages, marketing: marketingMessages },
+  customers: customersMessages,
 };

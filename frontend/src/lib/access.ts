@@ -11,6 +11,7 @@ export const PERMISSION_GROUPS: readonly { key: string; permissions: readonly Pe
   { key: "service", permissions: ["conversations.monitor", "tickets.manage", "replies.manage"] },
   { key: "insight", permissions: ["reports.view", "quality.review"] },
   { key: "content", permissions: ["kb.edit"] },
+  { key: "marketing", permissions: ["marketing.manage"] },
   { key: "team", permissions: ["agents.manage", "routing.manage", "org.manage"] },
   { key: "setup", permissions: ["channels.manage", "settings.manage"] },
 ];
@@ -48,6 +49,10 @@ export const ADMIN_SECTIONS = [
   { path: "tickets", need: "settings.manage" },
   { path: "satisfaction", need: "settings.manage" },
   { path: "reports", need: "settings.manage" },
+  { path: "profile", need: "settings.manage" },
+  { path: "tag-rules", need: "marketing.manage" },
+  { path: "segments", need: "marketing.manage" },
+  { path: "campaigns", need: "marketing.manage" },
 ] as const satisfies readonly { path: string; need: Permission }[];
 
 export type AdminSection = (typeof ADMIN_SECTIONS)[number]["path"];

@@ -9,19 +9,24 @@ import { adminMessages as enAdmin } from "@/i18n/admin.en";
 import { adminMessages as zhAdmin } from "@/i18n/admin.zh-CN";
 import { channelAccountsMessages as enChannels } from "@/i18n/channels.en";
 import { channelAccountsMessages as zhChannels } from "@/i18n/channels.zh-CN";
+import { customersMessages as enCustomers } from "@/i18n/customers.en";
+import { customersMessages as zhCustomers } from "@/i18n/customers.zh-CN";
+import { marketingMessages as enMarketing } from "@/i18n/marketing.en";
+import { marketingMessages as zhMarketing } from "@/i18n/marketing.zh-CN";
 import { orgMessages as enOrg } from "@/i18n/org.en";
 import { orgMessages as zhOrg } from "@/i18n/org.zh-CN";
 import { webhooksMessages as enWebhooks } from "@/i18n/webhooks.en";
 import { webhooksMessages as zhWebhooks } from "@/i18n/webhooks.zh-CN";
 import { ADMIN_SECTIONS, PERMISSION_GROUPS, PERMISSIONS, SCOPES } from "@/lib/access";
+import { ATTRIBUTE_OPS, CAMPAIGN_STATUSES, CONTACT_CHANNELS, FACTS, SCENARIOS, opKey } from "@/lib/marketing";
 
 import { testI18n } from "./test-helpers";
 
 type Tree = { [key: string]: string | Tree };
 
 // As the app merges them (i18n/zh-CN.ts, en.ts).
-const en = { admin: { ...enAdmin.admin, ...enOrg, webhooks: enWebhooks, channelAccounts: enChannels } };
-const zh = { admin: { ...zhAdmin.admin, ...zhOrg, webhooks: zhWebhooks, channelAccounts: zhChannels } };
+const en = { admin: { ...enAdmin.admin, ...enOrg, webhooks: enWebhooks, channelAccounts: enChannels, marketing: enMarketing }, customers: enCustomers };
+const zh = { admin: { ...zhAdmin.admin, ...zhOrg, webhooks: zhWebhooks, channelAccounts: zhChannels, marketing: zhMarketing }, customers: zhCustomers };
 
 function leaves(tree: Tree, prefix = ""): string[] {
   return Object.entries(tree).flatMap(([k, v]) => (typeof v === "string" ? [`${prefix}${k}`] : leaves(v, `${prefix}${k}.`)));
@@ -32,7 +37,7 @@ function lookup(tree: Tree, key: string): unknown {
 }
 
 const here = __dirname;
-const sources = [here, join(here, "../../views/admin")].flatMap((dir) =>
+const sources = [here, join(here, "../../views/admin"), join(here, "../workbench"), join(here, "../../views")].flatMap((dir) =>
   readdirSync(dir)
     .filter((f) => /\.(vue|ts)$/.test(f) && !f.endsWith(".test.ts"))
     .map((f) => readFileSync(join(dir, f), "utf8")),
@@ -45,7 +50,7 @@ describe("admin strings", () => {
 
   it("cover every static key the admin code asks for", () => {
     const used = new Set<string>();
-    for (const text of sources) for (const m of text.matchAll(/\bt\(\s*["'](admin\.[\w.-]+)["']/g)) used.add(m[1] as string);
+    for (const text of sources) for (const m of text.matchAll(/\bt\(\s*["']((?:admin|customers)\.[\w.-]+)["']/g)) used.add(m[1] as string);
     expect(used.size).toBeGreaterThan(300);
     const missing = [...used].filter((k) => typeof lookup(zh as Tree, k) !== "string");
     expect(missing).toEqual([]);
@@ -68,10 +73,24 @@ describe("admin strings", () => {
       "admin.hours.errors": ["timezone", "format", "order", "overlap", "holiday", "holidayTwice", "holidays"],
       "admin.tryIt.bands": ["answer", "suggest", "unknown"],
       "admin.kb.import.summary": ["success", "warning", "error"],
-      "admin.channelNames": ["web", "app", "wechat", "email", "sms", "weibo", "phone", "api"],
+      "admin.channelNames": [...new Set(["web", "app", "wechat", "email", "sms", "weibo", "phone", "api", ...CONTACT_CHANNELS])],
       "admin.channelAccounts.guide": ["wechat", "email", "sms", "weibo", "phone", "api", "generic"],
       "admin.channelAccounts.statuses": ["received", "stored", "ignored", "rejected", "pending", "sent", "failed"],
       "admin.channelAccounts.directions": ["inbound", "outbound"],
+      "admin.marketing.rules.facts": FACTS,
+      "admin.marketing.ops": ATTRIBUTE_OPS.map(opKey),
+      "admin.marketing.profile.types": ["text", "number", "select", "date", "checkbox"],
+      "admin.marketing.campaigns.statuses": CAMPAIGN_STATUSES,
+      "admin.marketing.campaigns.kinds": ["segment", "triggered"],
+      "admin.marketing.campaigns.moves": ["start", "pause", "resume", "cancel"],
+      "admin.marketing.campaigns.counts": ["pending", "sent", "skipped", "failed", "read", "replied"],
+      "admin.marketing.campaigns.deliveryStatuses": ["pending", "sent", "skipped", "failed"],
+      "admin.marketing.campaigns.errors": ["name", "template", "segment", "event", "quiet", "schedule"],
+      "admin.marketing.campaigns.skipReasons": ["opted_out", "frequency_cap", "unreachable", "cancelled"],
+      "admin.marketing.templates.scenarios": SCENARIOS,
+      "admin.marketing.templates.problems": ["braces", "unknown", "variable"],
+      "admin.marketing.rules.errors": ["value", "key", "days"],
+      "customers.reach.states": ["open", "online", "window", "reachable", "stored", "window_closed"],
     };
     for (const [prefix, keys] of Object.entries(sets)) {
       for (const k of keys) expect(typeof lookup(zh as Tree, `${prefix}.${k}`), `${prefix}.${k}`).toBe("string");

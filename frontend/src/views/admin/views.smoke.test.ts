@@ -111,7 +111,7 @@ const vueWarnings = () => warnings.filter((w) => w.includes("[Vue warn]") || w.i
 describe("admin views", () => {
   it("layout: links to every section for an admin", async () => {
     const w = await show(AdminLayout);
-    expect(w.findAll("[data-test^=admin-nav-]")).toHaveLength(15);
+    expect(w.findAll("[data-test^=admin-nav-]")).toHaveLength(19);
     expect(w.find("[data-test=admin-nav-roles]").attributes("href")).toBe("/admin/roles");
     expect(w.find("[data-test=admin-nav-centres]").attributes("href")).toBe("/admin/centres");
     expect(w.find("[data-test=admin-nav-reports]").attributes("href")).toBe("/admin/reports");
