@@ -67,6 +67,7 @@ async def test_an_agent_reads_the_profile_with_tags_and_identities(
         "marketing_opt_out_at",
         "created_at",
         "tags",
+        "rule_tags",
         "identities",
     }
     assert body["marketing_opt_out_at"] is None

@@ -36,6 +36,9 @@ class ContactOut(_Out):
     )
     created_at: datetime
     tags: list[str]
+    rule_tags: list[str] = Field(
+        default_factory=list, description="those of its tags a tag rule put (and takes off)"
+    )
     identities: list[IdentityOut]
 
 

@@ -188,6 +188,13 @@ async def out(session: AsyncSession, contact: Contact) -> ContactOut:
         marketing_opt_out_at=contact.marketing_opt_out_at,
         created_at=contact.created_at,
         tags=await list_tags(session, tenant_id=contact.tenant_id, contact_id=contact.id),
+        rule_tags=list(
+            await session.scalars(
+                scoped(select(ContactTag.tag), ContactTag, contact.tenant_id)
+                .where(ContactTag.contact_id == contact.id, ContactTag.rule_id.is_not(None))
+                .order_by(ContactTag.tag)
+            )
+        ),
         identities=[IdentityOut.model_validate(i) for i in sorted(identities, key=lambda i: i.id)],
     )
 

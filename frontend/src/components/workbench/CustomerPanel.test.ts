@@ -16,7 +16,7 @@ import CustomerPanel from "./CustomerPanel.vue";
 const NOW = "2026-12-01T10:00:00Z";
 const CONTACT = {
   id: 7, name: "张三", email: null, phone: null, attributes: { level: "vip", city: "成都" }, verified: false, marketing_opt_out_at: null, created_at: NOW,
-  tags: ["高消费", "老客户"], identities: [{ channel: "web", external_id: "v1", created_at: NOW }],
+  tags: ["高消费", "老客户"], rule_tags: ["高消费"], identities: [{ channel: "web", external_id: "v1", created_at: NOW }],
 };
 const REACH = [
   { channel: "wechat", channel_account_id: 2, channel_account_name: "公众号", state: "window_closed", conversation_id: null, detail: "the window has passed", best: false },
