@@ -211,3 +211,53 @@ async def test_nobody_to_reach_and_bad_requests_are_clear_errors(
         f"/api/v1/contacts/{contact}/reach", headers=bearer(session["visitor_token"])
     )
     assert r.status_code == 403
+
+
+async def test_the_merchants_system_messages_a_customer_once_per_id(
+    http: httpx.AsyncClient, connect: Connect, world: World
+) -> None:
+    from huiliu.tenants.service import identity_signature
+    from tests.test_profile import api_key
+
+    key = await api_key(http, world)
+    sig = identity_signature(world.identity_secret, "u-31")
+    session = await widget_session(
+        http, world.widget_key, identity={"user_id": "u-31", "signature": sig}
+    )
+    sock = await connect("visitor", session["visitor_token"])
+    await sock.send({"type": "resume", "cursors": {}})
+    body = {"id": "pickup-1", "content": {"type": "text", "text": "您的订单已到门店，可来自提"}}
+    r = await http.post(
+        "/api/v1/integration/customers/u-31/messages", json=body, headers=bearer(key)
+    )
+    assert r.status_code == 201, r.text
+    sent = r.json()
+    assert (sent["contact_id"], sent["reach"]["state"], sent["duplicate"]) == (
+        session["contact_id"],
+        "online",
+        False,
+    )
+    frame = await sock.recv_type("message.new")
+    assert (frame["message"]["content"]["text"], frame["message"]["sender"]["type"]) == (
+        "您的订单已到门店，可来自提",
+        "bot",
+    )
+    # A retry stores nothing new.
+    r = await http.post(
+        "/api/v1/integration/customers/u-31/messages", json=body, headers=bearer(key)
+    )
+    assert r.status_code == 200
+    assert (r.json()["message_id"], r.json()["duplicate"]) == (sent["message_id"], True)
+    # Nobody to reach: said plainly; an account's token opens nothing here.
+    r = await http.post(
+        "/api/v1/integration/customers/u-32/messages",
+        json={**body, "id": "x", "channel": "sms"},
+        headers=bearer(key),
+    )
+    assert (r.status_code, r.json()["code"]) == (409, "unreachable")
+    r = await http.post(
+        "/api/v1/integration/customers/u-31/messages",
+        json=body,
+        headers=bearer(world.admin.token),
+    )
+    assert r.status_code == 401

@@ -30,6 +30,7 @@ from huiliu.contacts.integration_api import router as integration_router
 from huiliu.contacts.rules_api import router as tag_rules_router
 from huiliu.contacts.segments_api import router as segments_router
 from huiliu.conversations.api import router as conversations_router
+from huiliu.conversations.proactive_api import integration as notices_router
 from huiliu.conversations.proactive_api import router as proactive_router
 from huiliu.demo_shop import router as demo_shop_router
 from huiliu.demo_site import router as demo_site_router
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         widget_router,
         conversations_router,
         proactive_router,
+        notices_router,
         contacts_router,
         integration_router,
         tag_rules_router,

@@ -147,7 +147,7 @@ async def store_notices(
             conn, tenant_id, cast(int, notice.target.conversation_id)
         )
         stored = await conversations_actions.append_messages(
-            conn, conv, [(SenderType.bot, notice.content)], now
+            conn, conv, [(SenderType.bot, notice.content)], now, client_msg_id=notice.client_msg_id
         )
         created = next(e for e in stored if isinstance(e, MessageCreated))
         notice.conversation_id = conv.id
@@ -187,7 +187,7 @@ async def store_notices(
             "seq": 1,
             "sender_type": SenderType.bot.value,
             "sender_id": None,
-            "client_msg_id": None,
+            "client_msg_id": n.client_msg_id,
             "content_type": n.content["type"],
             "content": n.content,
             "created_at": now,
@@ -239,6 +239,7 @@ class Notice:
     contact_id: int
     target: proactive.Reach
     content: dict[str, Any]
+    client_msg_id: str | None = None  # the merchant's id for a message its system sent
     conversation_id: int | None = None
     message_id: int | None = None
     seq: int | None = None

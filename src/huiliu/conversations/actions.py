@@ -91,15 +91,17 @@ async def _insert_one(
     content: dict[str, Any],
     now: Any,
     sender_id: int | None = None,
+    client_msg_id: str | None = None,
 ) -> tuple[dict[str, Any], int]:
-    """One message the server writes (no client_msg_id): its row and id."""
+    """One message the server writes: its row and id (``client_msg_id``: the merchant's own
+    id for a message its system sent, which a resend finds)."""
     row = {
         "tenant_id": conv.tenant_id,
         "conversation_id": conv.id,
         "seq": seq,
         "sender_type": sender_type.value,
         "sender_id": sender_id,
-        "client_msg_id": None,
+        "client_msg_id": client_msg_id,
         "content_type": content["type"],
         "content": content,
         "created_at": now,
@@ -353,6 +355,7 @@ async def append_messages(
     changes: dict[str, Any] | None = None,
     online: triggers.OnlineCheck | None = None,
     sender_id: int | None = None,
+    client_msg_id: str | None = None,
 ) -> list[Event]:
     """Store each (sender type, content) of ``contents`` — the bot's or the system's, or an
     agent's or the customer's (``sender_id``; never the system's) written on their behalf,
@@ -366,7 +369,9 @@ async def append_messages(
     for sender_type, content in contents:
         seq += 1
         who = None if sender_type is SenderType.system else sender_id
-        stored.append(await _insert_one(conn, conv, seq, sender_type, content, now, who))
+        stored.append(
+            await _insert_one(conn, conv, seq, sender_type, content, now, who, client_msg_id)
+        )
     await triggers.on_messages(conn, stored, contact_of=lambda _cid: conv.contact_id, online=online)
     await channel_triggers.on_messages(conn, [(r, i, conv.channel) for r, i in stored])
     await analytics_triggers.on_messages(conn, stored)
