@@ -465,6 +465,13 @@ async def test_bad_campaigns_and_moves_are_clear_errors(
         assert r.status_code in (404, 422), (body, r.text)
         if field is not None:
             assert r.json().get("field") == field, (body, r.text)
+    needs = await template(http, world, text="单号 {{order_id}}", variables=["order_id"])
+    r = await http.post(
+        "/api/v1/campaigns",
+        json={"name": "x", "template_id": needs["id"], "kind": "segment", "segment_id": 1},
+        headers=admin(world),
+    )
+    assert (r.status_code, r.json()["field"]) == (422, "template_id"), r.text
     ok = await campaign(http, world, template_id=made["id"], kind="triggered", event="a.b")
     assert (await act(http, world, ok["id"], "pause")).status_code == 409
     assert (await act(http, world, ok["id"], "fly")).status_code == 404

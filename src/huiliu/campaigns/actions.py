@@ -124,7 +124,13 @@ async def _check_campaign(session: AsyncSession, tenant_id: int, row: Campaign) 
     if unknown:
         listed = ", ".join(sorted(known_channels()))
         raise InvalidInput(f"channels: {unknown[0]!r} is not one of {listed}", field="channels")
-    await service.get_template(session, tenant_id=tenant_id, template_id=row.template_id)
+    template = await service.get_template(session, tenant_id=tenant_id, template_id=row.template_id)
+    if row.kind is CampaignKind.segment and template.variables:
+        raise InvalidInput(
+            f"the template needs an event's {', '.join(template.variables)}, which a segment "
+            "campaign has none of: use a triggered campaign, or a template without variables",
+            field="template_id",
+        )
     if row.kind is CampaignKind.segment:
         segment = await session.get(Segment, row.segment_id)
         if segment is None or segment.tenant_id != tenant_id:
