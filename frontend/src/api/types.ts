@@ -116,3 +116,10 @@ export type CampaignCounts = Schemas["Counts"];
 export type CampaignDelivery = Schemas["CampaignDeliveryOut"];
 export type CampaignDeliveryPage = Schemas["CampaignDeliveryPage"];
 export type CampaignDeliveryStatus = Schemas["DeliveryStatus"];
+
+/** A product of the merchant's catalogue (GET /products). */
+export type Product = Schemas["ProductOut"];
+/** A product card for the customer of a conversation now, with why (GET
+ * /conversations/{id}/recommendations). */
+export type Recommendation = Schemas["Recommendation"];
+export type RecommendationReason = Recommendation["reasons"][number];

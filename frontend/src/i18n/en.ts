@@ -5,6 +5,7 @@ import { customersMessages } from "./customers.en";
 import { marketingMessages } from "./marketing.en";
 import { orgMessages } from "./org.en";
 import { qualityMessages } from "./quality.en";
+import { recommendationsMessages } from "./recommendations.en";
 import { reportsMessages } from "./reports.en";
 import { satisfactionMessages } from "./satisfaction.en";
 import { ticketsMessages } from "./tickets.en";
@@ -170,4 +171,5 @@ export const messages: typeof zh = {
   reports: reportsMessages,
   admin: { ...adminMessages.admin, ...orgMessages, webhooks: webhooksMessages, channelAccounts: channelAccountsMessages, marketing: marketingMessages },
   customers: customersMessages,
+  recommendations: recommendationsMessages,
 };

@@ -5,6 +5,7 @@ import { customersMessages } from "./customers.zh-CN";
 import { marketingMessages } from "./marketing.zh-CN";
 import { orgMessages } from "./org.zh-CN";
 import { qualityMessages } from "./quality.zh-CN";
+import { recommendationsMessages } from "./recommendations.zh-CN";
 import { reportsMessages } from "./reports.zh-CN";
 import { satisfactionMessages } from "./satisfaction.zh-CN";
 import { ticketsMessages } from "./tickets.zh-CN";
@@ -169,4 +170,5 @@ export const messages = {
   reports: reportsMessages,
   admin: { ...adminMessages.admin, ...orgMessages, webhooks: webhooksMessages, channelAccounts: channelAccountsMessages, marketing: marketingMessages },
   customers: customersMessages,
+  recommendations: recommendationsMessages,
 };
