@@ -103,7 +103,9 @@ def test_an_agent_reaches_out_to_a_customer_from_their_profile(
 
         expect(page).to_have_url(re.compile(r"/workbench/\d+$"))
         expect(page.get_by_test_id("chat-panel")).to_be_visible()
-        expect(page.get_by_test_id("timeline")).to_contain_text("您好，您的退款已经到账了")
+        expect(page.get_by_test_id("timeline")).to_contain_text(
+            "您好，您的退款已经到账了", timeout=15_000
+        )
 
         message = person.wait_message(
             lambda m: m["content"].get("text") == "您好，您的退款已经到账了"
