@@ -47,7 +47,8 @@ class Sent:
 
     @property
     def msgtype(self) -> str:
-        return str(self.body.get("msgtype", ""))
+        """``template`` for a template/send call."""
+        return "template" if "template_id" in self.body else str(self.body.get("msgtype", ""))
 
     @property
     def text(self) -> str:
@@ -207,6 +208,7 @@ class FakeWechat:
             routes=[
                 Route("/cgi-bin/token", self._token),
                 Route("/cgi-bin/message/custom/send", self._send, methods=["POST"]),
+                Route("/cgi-bin/message/template/send", self._send, methods=["POST"]),
                 Route("/cgi-bin/media/get", self._media_get),
                 Route("/cgi-bin/media/upload", self._media_upload, methods=["POST"]),
             ]

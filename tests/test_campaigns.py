@@ -14,16 +14,20 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from huiliu.campaigns.models import CampaignDelivery
-from huiliu.conversations.models import Message, SenderType
+from huiliu.conversations.models import Conversation, Message, SenderType
 from huiliu.db import Database
 from huiliu.db.base import utcnow
 from tests.clients import Connect, bearer, widget_session
 from tests.factories import World
 from tests.fake_twilio import FakeTwilio, inbound_params, push
+from tests.fake_wechat import FakeWechat, message_xml
 from tests.test_channel_sms import conversation_of, number, sms_account
+from tests.test_channel_wechat import conversation_of as wechat_conversation
+from tests.test_channel_wechat import fan, wechat_account
+from tests.test_channel_wechat import push as wechat_push
 from tests.test_profile import api_key
 
 _names = itertools.count()
@@ -488,3 +492,76 @@ async def test_bad_campaigns_and_moves_are_clear_errors(
     assert (r.status_code, r.json()["code"]) == (409, "invalid_transition")
     r = await http.delete(f"/api/v1/campaign-templates/{made['id']}", headers=admin(world))
     assert (r.status_code, r.json()["code"]) == (409, "template_in_use")
+
+
+async def test_past_wechats_48_hours_a_template_message_still_reaches_the_fan(
+    http: httpx.AsyncClient, db: Database, world: World, wechat: FakeWechat
+) -> None:
+    account, to = await wechat_account(http, world, wechat)
+    openid = fan()
+    await wechat_push(http, to, message_xml(to.appid, openid, "text", Content="降价了告诉我"))
+    cid = await wechat_conversation(http, world, account)
+    async with db.write() as session:  # they last wrote three days ago; it was closed
+        await session.execute(
+            update(Conversation)
+            .where(Conversation.id == cid)
+            .values(last_contact_message_at=utcnow() - timedelta(days=3), status="closed")
+        )
+    contact = (await http.get(f"/api/v1/conversations/{cid}", headers=admin(world))).json()[
+        "contact_id"
+    ]
+    tag = f"粉丝{next(_names)}"
+    await http.put(f"/api/v1/contacts/{contact}/tags/{tag}", headers=admin(world))
+    plain = await template(http, world)
+    with_wechat = await template(
+        http,
+        world,
+        wechat_template={
+            "template_id": "TPL_price_drop_01",
+            "url": "https://shop.example.com/p/1?from={{contact.name|fan}}",
+            "data": {"first": "{{contact.name|亲}}，您收藏的商品降价了", "remark": "点击查看"},
+        },
+    )
+    bad = await http.post(
+        "/api/v1/campaign-templates",
+        json={
+            "name": "坏",
+            "text": "x",
+            "wechat_template": {"template_id": "T1", "data": {"first": "{{order_no}}"}},
+        },
+        headers=admin(world),
+    )
+    assert (bad.status_code, bad.json()["field"]) == (422, "wechat_template.data.first")
+    segment_id = await segment(http, world, tag)
+    # Without a WeChat template the fan cannot be reached past the window …
+    first = await campaign(
+        http,
+        world,
+        template_id=plain["id"],
+        kind="segment",
+        segment_id=segment_id,
+        rate_per_minute=10000,
+    )
+    await act(http, world, first["id"], "start")
+    got = await settled(http, world, first["id"], until=lambda c: c["status"] == "done")
+    assert got["counts"]["skipped_by"] == {"unreachable": 1}
+    # … with one, the template message goes out, filled for them.
+    second = await campaign(
+        http,
+        world,
+        template_id=with_wechat["id"],
+        kind="segment",
+        segment_id=segment_id,
+        rate_per_minute=10000,
+    )
+    await act(http, world, second["id"], "start")
+    got = await settled(http, world, second["id"], until=lambda c: c["status"] == "done")
+    assert got["counts"]["sent"] == 1
+    sent = await wechat.wait(lambda s: any(x.msgtype == "template" for x in s), openid=openid)
+    body = next(x.body for x in sent if x.msgtype == "template")
+    assert body == {
+        "touser": openid,
+        "template_id": "TPL_price_drop_01",
+        "url": "https://shop.example.com/p/1?from=fan",
+        "data": {"first": {"value": "亲，您收藏的商品降价了"}, "remark": {"value": "点击查看"}},
+    }

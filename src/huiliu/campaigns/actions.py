@@ -45,8 +45,13 @@ WEB = "web"
 
 async def _check_template(session: AsyncSession, tenant_id: int, data: dict[str, Any]) -> None:
     fields = (await profile.get_settings(session, tenant_id=tenant_id)).fields
+    wechat = data.get("wechat_template") or {}
+    texts = {"text": data["text"], "email_subject": data.get("email_subject")}
+    texts |= {f"wechat_template.data.{k}": v for k, v in (wechat.get("data") or {}).items()}
+    if wechat.get("url"):
+        texts["wechat_template.url"] = wechat["url"]
     templates.check(
-        {"text": data["text"], "email_subject": data.get("email_subject")},
+        texts,
         variables=data.get("variables") or [],
         profile_keys=[f.key for f in fields],
     )
@@ -63,7 +68,7 @@ async def _flush(session: AsyncSession, what: str, name: str) -> None:
 async def create_template(
     session: AsyncSession, *, tenant_id: int, body: TemplateIn
 ) -> CampaignTemplate:
-    await _check_template(session, tenant_id, body.model_dump())
+    await _check_template(session, tenant_id, body.model_dump(mode="json"))
     held = await session.scalar(
         select(func.count())
         .select_from(CampaignTemplate)
@@ -73,7 +78,7 @@ async def create_template(
         raise InvalidInput(
             f"a merchant keeps at most {MAX_TEMPLATES} templates", code="limit_reached"
         )
-    row = CampaignTemplate(tenant_id=tenant_id, **body.model_dump())
+    row = CampaignTemplate(tenant_id=tenant_id, **body.model_dump(mode="json"))
     session.add(row)
     await _flush(session, "template", body.name)
     return row
@@ -83,15 +88,17 @@ async def update_template(
     session: AsyncSession, *, tenant_id: int, template_id: int, body: TemplatePatch
 ) -> CampaignTemplate:
     row = await service.get_template(session, tenant_id=tenant_id, template_id=template_id)
+    given = body.model_dump(mode="json", include=body.model_fields_set)
     merged = {
         "text": row.text,
         "email_subject": row.email_subject,
+        "wechat_template": row.wechat_template,
         "variables": list(row.variables or []),
-        **{k: getattr(body, k) for k in body.model_fields_set},
+        **given,
     }
     await _check_template(session, tenant_id, merged)
     for key in body.model_fields_set:
-        value = getattr(body, key)
+        value = given[key]
         if key == "email_subject" and value == "":
             value = None
         if key in ("name", "scenario", "text") and value is None:

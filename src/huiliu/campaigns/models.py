@@ -53,6 +53,9 @@ class CampaignTemplate(Base):
     scenario: Mapped[Scenario] = mapped_column(Enum(Scenario, native_enum=False, length=16))
     text: Mapped[str] = mapped_column(Text)
     email_subject: Mapped[str | None] = mapped_column(String(200), default=None)
+    # A WeChat template message for customers past the 48-hour window: {"template_id",
+    # "url"?, "data": {"first": "{{contact.name}}…", "keyword1": …}} (placeholders as in text).
+    wechat_template: Mapped[dict[str, Any] | None] = mapped_column(Json, default=None)
     variables: Mapped[list[str]] = mapped_column(Json, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

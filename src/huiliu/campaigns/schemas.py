@@ -34,6 +34,20 @@ class MarketingSettings(BaseModel):
     cap_days: int = Field(default=7, ge=1, le=90, description="… in this many days")
 
 
+class WechatTemplate(BaseModel):
+    """A template of the merchant's WeChat official account (its 模板消息, set up in WeChat's
+    console): its id, where a tap leads, and each of its fields' text."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    template_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    url: Annotated[str, Field(max_length=500, pattern=r"^https?://")] | None = None
+    data: dict[
+        Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{1,32}$")],
+        Annotated[str, Field(min_length=1, max_length=200)],
+    ] = Field(min_length=1, max_length=10, description="field → text with placeholders")
+
+
 class TemplateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -41,6 +55,9 @@ class TemplateIn(BaseModel):
     scenario: Scenario = Scenario.other
     text: Text
     email_subject: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    wechat_template: WechatTemplate | None = Field(
+        default=None, description="reaches WeChat customers past the 48-hour window"
+    )
     variables: list[Variable] = Field(default_factory=list, max_length=20)
 
 
@@ -51,6 +68,7 @@ class TemplatePatch(BaseModel):
     scenario: Scenario | None = None
     text: Text | None = None
     email_subject: Annotated[str, Field(max_length=200)] | None = None
+    wechat_template: WechatTemplate | None = None
     variables: list[Variable] | None = Field(default=None, max_length=20)
 
 
@@ -62,6 +80,7 @@ class TemplateOut(BaseModel):
     scenario: Scenario
     text: str
     email_subject: str | None
+    wechat_template: WechatTemplate | None
     variables: list[str]
     created_at: datetime
     updated_at: datetime

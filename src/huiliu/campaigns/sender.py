@@ -51,6 +51,7 @@ message_rows = cast(Table, Message.__table__)
 segment_rows = cast(Table, Segment.__table__)
 deliveries, campaigns = service.deliveries, service.campaigns
 WEB = proactive.WIDGET_CHANNEL
+WECHAT = "wechat"
 WINDOW = timedelta(minutes=1)
 ROWS_PER_INSERT = 1000
 
@@ -328,6 +329,15 @@ async def send_batch(
             for o in reach[row.contact_id]
             if o.state != "window_closed" and (not allowed or o.channel in allowed)
         ]
+        if template.wechat_template:
+            # Past WeChat's 48 hours, a template message still reaches them (last choice).
+            options += [
+                o.model_copy(update={"state": "reachable", "detail": "a WeChat template message"})
+                for o in reach[row.contact_id]
+                if o.state == "window_closed"
+                and o.channel == WECHAT
+                and (not allowed or WECHAT in allowed)
+            ]
         if quiet_until is not None:
             # In quiet hours only a silent channel (the widget, an app) goes now.
             silent = [o for o in options if o.channel == WEB]
@@ -354,6 +364,20 @@ async def send_batch(
             content["subject"] = templates.render(
                 template.email_subject, contact=fields, values=values
             )
+        if target.channel == WECHAT and target.detail == "a WeChat template message":
+            wechat = template.wechat_template
+            content["wechat_template"] = {
+                "template_id": wechat["template_id"],
+                **(
+                    {"url": templates.render(wechat["url"], contact=fields, values=values)}
+                    if wechat.get("url")
+                    else {}
+                ),
+                "data": {
+                    k: {"value": templates.render(v, contact=fields, values=values)}
+                    for k, v in wechat["data"].items()
+                },
+            }
         notices.append(Notice(row.id, row.contact_id, target, content))
         sent_lately[row.contact_id] = sent_lately.get(row.contact_id, 0) + 1
     events = await store_notices(conn, tenant_id=tenant_id, notices=notices, now=now)

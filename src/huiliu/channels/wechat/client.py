@@ -165,6 +165,17 @@ class WechatApi:
         )
         return _check(response)
 
+    async def send_template(self, message: dict[str, Any]) -> dict[str, Any]:
+        """``POST /cgi-bin/message/template/send``: a template message (no 48-hour window;
+        the template is the merchant's, approved in WeChat's console)."""
+        response = await self._call(
+            "POST",
+            "/cgi-bin/message/template/send",
+            content=orjson.dumps(message),
+            headers={"content-type": "application/json"},
+        )
+        return _check(response)
+
     async def upload(self, kind: str, data: bytes, name: str, mime: str) -> str:
         """``POST /cgi-bin/media/upload``: a temporary media file (3 days); its media_id."""
         response = await self._call(
