@@ -226,6 +226,23 @@ describe("CampaignsView", () => {
     expect(el("campaign-error").textContent).toContain("Choose a segment");
   });
 
+  it("saves a template with a WeChat template message for fans past the 48 hours", async () => {
+    answers["POST /campaign-templates"] = (b) => ({ status: 201, body: { ...TEMPLATE, ...(b as object), id: 4 } });
+    await show(CampaignsView);
+    await click("template-create");
+    await type("template-name-input", "降价提醒");
+    await type("template-text", "{{contact.name|亲}}，降价了");
+    await type("template-wechat-id", "TPL_1");
+    await click("template-wechat-add");
+    await type("template-wechat-key", "first");
+    await type("template-wechat-text", "{{contact.name|亲}}，您收藏的商品降价了");
+    await click("template-save");
+    expect(last("POST /campaign-templates")).toMatchObject({
+      name: "降价提醒",
+      wechat_template: { template_id: "TPL_1", url: null, data: { first: "{{contact.name|亲}}，您收藏的商品降价了" } },
+    });
+  });
+
   it("saves the frequency cap", async () => {
     await show(CampaignsView);
     await click("cap-save");
