@@ -208,7 +208,7 @@ async def test_a_segment_campaign_reaches_each_customer_once_and_skips_whom_it_m
     await online.send({"type": "resume", "cursors": {}})
     assert (await act(http, world, earlier["id"], "start")).status_code == 200
     first = await settled(http, world, earlier["id"], until=lambda c: c["status"] == "done")
-    assert first["counts"]["sent"] == 4
+    assert (first["counts"]["sent"], first["counts"]["delivered"]) == (4, 4)  # stored: theirs
     assert first["counts"]["skipped_by"] == {"opted_out": 1}
     live = await online.recv_type("message.new")
     assert live["message"]["content"]["text"] == "客户0，您收藏的商品降价了"
@@ -381,6 +381,7 @@ async def test_the_merchants_events_notify_once_per_event_and_a_reply_of_td_opts
     assert "tracking_no" in r.json()["deliveries"][0]["detail"]
     got = await twilio.wait(lambda s: any(x.answered == 201 for x in s), to=phone)
     assert got[-1].form["Body"] == "您的订单 SO-77 已发货，快递单号 SF123"
+    await settled(http, world, notify["id"], until=lambda c: c["counts"]["delivered"] == 1)
     # 退订: opted out, answered, and no conversation for an agent.
     url = f"/api/v1/contacts/{contact}/conversations"
     before = {c["id"] for c in (await http.get(url, headers=admin(world))).json()}
@@ -565,3 +566,31 @@ async def test_past_wechats_48_hours_a_template_message_still_reaches_the_fan(
         "url": "https://shop.example.com/p/1?from=fan",
         "data": {"first": {"value": "亲，您收藏的商品降价了"}, "remark": {"value": "点击查看"}},
     }
+
+
+async def test_a_notice_the_channel_refuses_counts_as_undelivered(
+    http: httpx.AsyncClient, world: World, twilio: FakeTwilio
+) -> None:
+    account = await sms_account(http, world, twilio)
+    phone = number()
+    await push(http, account["inbound_url"], inbound_params(phone, "有活动通知我"))
+    first = await conversation_of(http, world, account)
+    contact = (await http.get(f"/api/v1/conversations/{first}", headers=admin(world))).json()[
+        "contact_id"
+    ]
+    await http.post(f"/api/v1/conversations/{first}/close", headers=admin(world))
+    tag = f"短信{next(_names)}"
+    await http.put(f"/api/v1/contacts/{contact}/tags/{tag}", headers=admin(world))
+    twilio.answer(phone, twilio.error(400, 21211, "The 'To' number is not a valid phone number"))
+    refused = await campaign(
+        http,
+        world,
+        template_id=(await template(http, world))["id"],
+        kind="segment",
+        segment_id=await segment(http, world, tag),
+        channels=["sms"],
+        rate_per_minute=10000,
+    )
+    await act(http, world, refused["id"], "start")
+    got = await settled(http, world, refused["id"], until=lambda c: c["counts"]["undelivered"] == 1)
+    assert (got["counts"]["sent"], got["counts"]["delivered"]) == (1, 0)

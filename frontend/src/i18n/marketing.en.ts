@@ -139,7 +139,7 @@ export const marketingMessages = {
     progress: "Progress",
     progressText: "{sent} / {total}",
     recipients: "Recipients",
-    counts: { pending: "Pending", sent: "Sent", skipped: "Skipped", failed: "Failed", read: "Read", replied: "Replied" },
+    counts: { pending: "Pending", sent: "Sent", delivered: "Delivered", undelivered: "Undelivered", skipped: "Skipped", failed: "Failed", read: "Read", replied: "Replied" },
     skipReasons: {
       opted_out: "Opted out",
       frequency_cap: "Over the frequency cap",

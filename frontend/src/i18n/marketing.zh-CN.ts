@@ -139,7 +139,7 @@ export const marketingMessages = {
     progress: "进度",
     progressText: "{sent} / {total}",
     recipients: "收件人",
-    counts: { pending: "待发送", sent: "已发送", skipped: "已跳过", failed: "失败", read: "已读", replied: "已回复" },
+    counts: { pending: "待发送", sent: "已发送", delivered: "已送达", undelivered: "未送达", skipped: "已跳过", failed: "失败", read: "已读", replied: "已回复" },
     skipReasons: {
       opted_out: "客户已退订",
       frequency_cap: "超过发送上限",

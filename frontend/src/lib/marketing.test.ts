@@ -108,7 +108,7 @@ describe("templates", () => {
 describe("campaigns", () => {
   const campaign = (over: Partial<Campaign>): Campaign => ({
     id: 1, name: "c", template_id: 1, kind: "segment", segment_id: 1, event: null, status: "running", channels: [], quiet_start: null, quiet_end: null,
-    timezone: "Asia/Shanghai", rate_per_minute: 60, scheduled_at: null, expanded: true, recipients: 4, counts: { pending: 1, sent: 2, skipped: 1, failed: 0, read: 1, replied: 0, skipped_by: { opted_out: 1 } },
+    timezone: "Asia/Shanghai", rate_per_minute: 60, scheduled_at: null, expanded: true, recipients: 4, counts: { pending: 1, sent: 2, delivered: 2, undelivered: 0, skipped: 1, failed: 0, read: 1, replied: 0, skipped_by: { opted_out: 1 } },
     created_at: "", started_at: null, finished_at: null, ...over,
   });
 
@@ -123,7 +123,10 @@ describe("campaigns", () => {
     expect(campaignProgress(campaign({}))).toEqual({ sent: 50, decided: 75 });
     expect(campaignProgress(campaign({ recipients: 0, status: "done" })).sent).toBe(100);
     const chart = countsChart(campaign({}).counts, (k, r) => (r ? `skip:${r}` : k));
-    expect(chart).toEqual({ names: ["sent", "read", "replied", "failed", "skip:opted_out"], values: [2, 1, 0, 0, 1] });
+    expect(chart).toEqual({
+      names: ["sent", "delivered", "undelivered", "read", "replied", "failed", "skip:opted_out"],
+      values: [2, 2, 0, 1, 0, 0, 1],
+    });
   });
 
   it("send a segment campaign or a triggered one", () => {

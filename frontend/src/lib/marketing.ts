@@ -290,7 +290,7 @@ export function campaignProgress(c: Pick<Campaign, "recipients" | "counts" | "st
 export function countsChart(counts: CampaignCounts, label: (key: string, reason?: string) => string): { names: string[]; values: number[] } {
   const names: string[] = [];
   const values: number[] = [];
-  for (const key of ["sent", "read", "replied", "failed"] as const) {
+  for (const key of ["sent", "delivered", "undelivered", "read", "replied", "failed"] as const) {
     names.push(label(key));
     values.push(counts[key] ?? 0);
   }

@@ -179,6 +179,11 @@ class CampaignPatch(_CampaignFields):
 class Counts(BaseModel):
     pending: int = 0
     sent: int = 0
+    delivered: int = Field(
+        default=0,
+        description="of the sent: stored for the widget and apps, or accepted by the channel",
+    )
+    undelivered: int = Field(default=0, description="of the sent: refused by the channel")
     skipped: int = 0
     failed: int = 0
     read: int = 0

@@ -21,6 +21,7 @@ from huiliu.campaigns.schemas import (
     Counts,
     MarketingSettings,
 )
+from huiliu.channels.models import ChannelEvent, Direction, EventStatus
 from huiliu.db.base import scoped, utcnow
 from huiliu.errors import NotFound
 
@@ -29,6 +30,7 @@ deliveries = cast(Table, CampaignDelivery.__table__)
 campaigns = cast(Table, Campaign.__table__)
 templates = cast(Table, CampaignTemplate.__table__)
 settings_rows = cast(Table, MarketingSettingsRow.__table__)
+channel_events = cast(Table, ChannelEvent.__table__)
 
 
 async def get_settings(executor: Executor, *, tenant_id: int) -> MarketingSettings:
@@ -114,6 +116,26 @@ async def counts(executor: Executor, campaign_ids: list[int]) -> dict[int, Count
         c.replied += replied
         if status == DeliveryStatus.skipped.value and reason:
             c.skipped_by[reason] = c.skipped_by.get(reason, 0) + n
+    # What became of the sent ones on their channel: the outbound event of each notice's
+    # message (the widget and apps have none: a stored notice is theirs already).
+    e = channel_events.c
+    outcome = (
+        select(d.campaign_id, d.channel, e.status, func.count())
+        .select_from(
+            deliveries.outerjoin(
+                channel_events,
+                (e.message_id == d.message_id) & (e.direction == Direction.outbound.value),
+            )
+        )
+        .where(d.campaign_id.in_(campaign_ids), d.status == DeliveryStatus.sent.value)
+        .group_by(d.campaign_id, d.channel, e.status)
+    )
+    for campaign_id, channel, event_status, n in (await executor.execute(outcome)).all():
+        c = found[campaign_id]
+        if event_status == EventStatus.sent.value or (event_status is None and channel == "web"):
+            c.delivered += n
+        elif event_status == EventStatus.failed.value:
+            c.undelivered += n
     return found
 
 

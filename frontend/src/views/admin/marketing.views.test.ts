@@ -26,7 +26,7 @@ const SEGMENT = { id: 5, name: "VIP 客户", filter: { tags_all: ["VIP"] }, coun
 const TEMPLATE = { id: 3, name: "新品通知", scenario: "other", text: "{{contact.name|亲}}，新品上市", email_subject: null, variables: [], created_at: NOW, updated_at: NOW };
 const CAMPAIGN = {
   id: 9, name: "双十一", template_id: 3, kind: "segment", segment_id: 5, event: null, status: "draft", channels: [], quiet_start: null, quiet_end: null, timezone: "Asia/Shanghai",
-  rate_per_minute: 60, scheduled_at: null, expanded: false, recipients: 0, counts: { pending: 0, sent: 0, skipped: 0, failed: 0, read: 0, replied: 0, skipped_by: {} },
+  rate_per_minute: 60, scheduled_at: null, expanded: false, recipients: 0, counts: { pending: 0, sent: 0, delivered: 0, undelivered: 0, skipped: 0, failed: 0, read: 0, replied: 0, skipped_by: {} },
   created_at: NOW, started_at: null, finished_at: null,
 };
 
@@ -51,7 +51,7 @@ beforeEach(() => {
     "GET /campaigns/9/deliveries": () => ({ status: 200, body: { deliveries: [], total: 0 } }),
     "POST /campaigns/9/start": () => ({
       status: 200,
-      body: { ...CAMPAIGN, status: "done", recipients: 3, counts: { pending: 0, sent: 2, skipped: 1, failed: 0, read: 1, replied: 1, skipped_by: { opted_out: 1 } } },
+      body: { ...CAMPAIGN, status: "done", recipients: 3, counts: { pending: 0, sent: 2, delivered: 1, undelivered: 1, skipped: 1, failed: 0, read: 1, replied: 1, skipped_by: { opted_out: 1 } } },
     }),
     "GET /campaign-templates": () => ({ status: 200, body: [TEMPLATE] }),
     "POST /campaign-templates/preview": () => ({ status: 200, body: { text: "亲，新品上市" } }),
@@ -211,8 +211,9 @@ describe("CampaignsView", () => {
     expect(el("campaign-count-sent").dataset.n).toBe("2");
     expect(el("campaign-detail-progress").textContent).toBe("2 / 3");
     const option = JSON.parse(el("campaign-chart").dataset.option!);
-    expect(option.xAxis.data).toEqual(["Sent", "Read", "Replied", "Failed", "Skipped: Opted out"]);
-    expect(option.series[0].data).toEqual([2, 1, 1, 0, 1]);
+    expect(option.xAxis.data).toEqual(["Sent", "Delivered", "Undelivered", "Read", "Replied", "Failed", "Skipped: Opted out"]);
+    expect(option.series[0].data).toEqual([2, 1, 1, 1, 1, 0, 1]);
+    expect(el("campaign-count-undelivered").dataset.n).toBe("1");
   });
 
   it("creates a segment campaign from the dialog", async () => {
