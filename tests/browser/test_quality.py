@@ -149,7 +149,10 @@ def test_a_supervisor_reviews_a_sampled_conversation_and_the_agent_disputes_it(
     workspace.get_by_test_id("review-start").click()
     expect(workspace.get_by_test_id("review-status")).to_have_attribute("data-status", "draft")
     quality.review_item("规范问候").get_by_test_id("choice-pass").click()
-    quality.review_item("解决问题").get_by_test_id("points-input").fill("24")
+    points = quality.review_item("解决问题").get_by_test_id("points-input")
+    points.fill("24")
+    points.press("Enter")  # the number input takes a value on change, not on each key
+    expect(points).to_have_value("24")
     quality.review_item("合规承诺").get_by_test_id("choice-pass").click()
     total = workspace.get_by_test_id("review-total-number")
     expect(total).to_have_text("88.0")

@@ -165,4 +165,29 @@ describe("ReviewForm", () => {
     expect(item(w, "greeting").get("[data-test=choice-pass] input").attributes("disabled")).toBeDefined();
     w.unmount();
   });
+
+  it("keeps what the reviewer scored when a copy of the same review arrives late", async () => {
+    const first = review({ status: "draft" });
+    const w = mountQuality(ReviewForm, { review: first, mode: "edit", passMark: 80 });
+    await flushPromises();
+    await points(w, "solution", "24");
+    // A refresh of the same review (a later updated_at) must not wipe the unsaved score …
+    await w.setProps({ review: { ...first, updated_at: "2026-12-02T10:00:09Z" } });
+    await flushPromises();
+    expect((item(w, "solution").get("[data-test=points-input]").element as HTMLInputElement).value).toBe("24");
+    // … while another review refills the form.
+    await w.setProps({ review: review({ id: first.id + 1, status: "draft" }) });
+    await flushPromises();
+    expect((item(w, "solution").get("[data-test=points-input]").element as HTMLInputElement).value).toBe("");
+  });
+
+  it("takes a newer copy of the review while nothing was changed", async () => {
+    const first = review({ status: "draft" });
+    const w = mountQuality(ReviewForm, { review: first, mode: "edit", passMark: 80 });
+    await flushPromises();
+    const stored = [{ key: "solution", points: 12, passed: null, na: false, comment: "" }] as unknown as Review["scores"];
+    await w.setProps({ review: { ...first, scores: stored, updated_at: "2026-12-02T10:00:09Z" } });
+    await flushPromises();
+    expect((item(w, "solution").get("[data-test=points-input]").element as HTMLInputElement).value).toBe("12");
+  });
 });
