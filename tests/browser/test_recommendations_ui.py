@@ -87,6 +87,14 @@ def test_agent_sends_a_recommended_product_and_a_searched_one(
     new_page: Any, customer: Customer, demo: dict[str, Any], server: ProcessServer
 ) -> None:
     sync_catalogue(server, demo)
+    # Earlier tests may leave colleagues online: the handoff must come to this agent.
+    for colleague in [*demo["agents"][1:], demo["supervisor"], demo["admin"]]:
+        r = httpx.put(
+            f"{server.base_url}/api/v1/me/status",
+            json={"status": "offline"},
+            headers={"Authorization": f"Bearer {token(server, colleague)}"},
+        )
+        assert r.status_code == 200, r.text
     workbench = Workbench(new_page()).login(**demo["agents"][0])
     workbench.set_status("online")
 
