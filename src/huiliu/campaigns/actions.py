@@ -33,7 +33,7 @@ from huiliu.contacts import profile
 from huiliu.contacts import service as contacts_service
 from huiliu.contacts.models import USER_CHANNEL, Segment
 from huiliu.db.base import utcnow
-from huiliu.errors import Conflict, InvalidInput, NotFound
+from huiliu.errors import Conflict, InvalidInput
 
 MAX_TEMPLATES = 200
 MAX_CAMPAIGNS = 500
@@ -307,10 +307,3 @@ async def trigger(session: AsyncSession, *, tenant_id: int, body: EventIn) -> Ev
         )
         out.append(EventDelivery(campaign_id=campaign.id, delivery_id=prior, status="duplicate"))
     return EventOut(contact_id=contact.id, deliveries=out)
-
-
-async def check_segment(session: AsyncSession, *, tenant_id: int, segment_id: int) -> Segment:
-    segment = await session.get(Segment, segment_id)
-    if segment is None or segment.tenant_id != tenant_id:
-        raise NotFound("segment not found")
-    return segment

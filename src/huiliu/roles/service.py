@@ -53,18 +53,6 @@ async def get(session: AsyncSession, *, tenant_id: int, role_id: int) -> RoleDef
     return row
 
 
-async def builtin(session: AsyncSession, *, tenant_id: int, base: Role) -> RoleDef | None:
-    return (
-        await session.scalars(
-            select(RoleDef).where(
-                RoleDef.tenant_id == tenant_id,
-                RoleDef.builtin.is_(True),
-                RoleDef.base == base,
-            )
-        )
-    ).first()
-
-
 async def holders(session: AsyncSession, *, tenant_id: int) -> dict[int, int]:
     """Accounts per role id (an account without a role id counts for its built-in one)."""
     builtins = {r.base: r.id for r in await list_roles(session, tenant_id=tenant_id) if r.builtin}
@@ -105,7 +93,13 @@ async def effective(
     base = Role(account.role)
     row = None
     if account.role_id is not None:
-        row = (await executor.execute(select(roles).where(roles.c.id == account.role_id))).first()
+        row = (
+            await executor.execute(
+                select(roles).where(
+                    roles.c.id == account.role_id, roles.c.tenant_id == account.tenant_id
+                )
+            )
+        ).first()
     if row is None:
         row = (
             await executor.execute(
