@@ -97,6 +97,34 @@ def dev_split(data: LabelledSet) -> LabelledSet:
     return LabelledSet(f"{data.name} (dev)", kb, queries)
 
 
+def with_typos(data: LabelledSet, seed: int = 3) -> LabelledSet:
+    """Every Chinese query asked a second time with one character swapped for a common
+    homophone (发票 → 发漂), the slip pinyin input makes: tuning for misspellings without
+    the held-out queries."""
+    from huiliu.bot.text import _load_jieba, _readings
+
+    readings = _readings()
+    freq = _load_jieba().dt.FREQ
+    by_sound: dict[str, list[str]] = {}
+    for word, count in freq.items():
+        if len(word) == 1 and count >= 2000 and ord(word) in readings:
+            by_sound.setdefault(readings[ord(word)], []).append(word)
+    rng = random.Random(seed)
+    typos = []
+    for text, intent in data.queries:
+        spots = [
+            i
+            for i, c in enumerate(text)
+            if len([h for h in by_sound.get(readings.get(ord(c), ""), []) if h != c]) > 0
+        ]
+        if not spots:
+            continue
+        i = rng.choice(spots)
+        swaps = [h for h in by_sound[readings[ord(text[i])]] if h != text[i]]
+        typos.append((text[:i] + rng.choice(swaps) + text[i + 1 :], intent))
+    return LabelledSet(f"{data.name} + typos", data.kb, data.queries + typos)
+
+
 def entries_of(kb: Sequence[tuple[str, str]]) -> tuple[list[Entry], dict[int, str]]:
     grouped: dict[str, list[str]] = {}
     for intent, question in kb:
@@ -211,6 +239,9 @@ def main() -> None:
     parser.add_argument(
         "--dev", action="store_true", help="KB-internal split for tuning (no held-out queries)"
     )
+    parser.add_argument(
+        "--typos", action="store_true", help="also ask each query with a homophone typo"
+    )
     parser.add_argument("--weights", default="", help="words,chars,embedding,classifier")
     parser.add_argument("--answer", type=float, default=Thresholds.answer)
     parser.add_argument("--suggest", type=float, default=Thresholds.suggest)
@@ -238,6 +269,8 @@ def main() -> None:
         sets = [load_set(n) for n in names]
     if args.dev:
         sets = [dev_split(s) for s in sets]
+    if args.typos:
+        sets = [with_typos(s) for s in sets]
     thresholds = Thresholds(answer=args.answer, suggest=args.suggest)
     base = Weights(*(float(x) for x in args.weights.split(","))) if args.weights else Weights()
     variants: list[tuple[str, Weights, bool, Embedder | None]] = [

@@ -10,7 +10,7 @@ import numpy.typing as npt
 import pytest
 
 from huiliu.bot.matcher import Band, Entry, Matcher, Thresholds
-from huiliu.bot.text import Analyzer, Vocabulary, normalize
+from huiliu.bot.text import Analyzer, Vocabulary, normalize, sound_grams
 from tests.kb_data import ENTRIES
 
 
@@ -80,6 +80,17 @@ def test_tenant_synonyms_teach_the_matcher_its_customers_words() -> None:
     taught = Matcher.build(entries, vocabulary=Vocabulary.build([["发票", "fp"]]))
     assert taught.match("fp")[0].entry_id == 0
     assert taught.match("fp")[0].score > plain.match("fp")[0].score
+
+
+def test_homophones_and_pinyin_initials_meet_their_word() -> None:
+    assert sound_grams("发票") == ["~fa.piao", "<fp>"]
+    assert sound_grams("发漂") == sound_grams("发票")  # typed by pinyin input: same sound
+    entries = [Entry(0, ["发票"]), Entry(1, ["漂亮衣服"]), Entry(2, ["包邮吗"])]
+    matcher = Matcher.build(entries, calibrate=False)
+    # 发漂 shares one character with each of the first two; only its sound tells them apart.
+    assert matcher.match("发漂")[0].entry_id == 0
+    assert matcher.match("包油吗")[0].entry_id == 2
+    assert matcher.match("fp")[0].entry_id == 0
 
 
 def test_an_empty_knowledge_base_matches_nothing() -> None:

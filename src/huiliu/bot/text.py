@@ -7,11 +7,14 @@ character n-grams, Chinese first and English too.
   words for Latin runs with a light English stemmer; a tenant's stop words dropped and its
   synonyms mapped to one canonical word.
 - Character n-grams: Chinese unigrams and bigrams, Latin trigrams inside each word; they
-  carry short and misspelt queries that words miss (推款 still shares 款 with 退款).
+  carry short and misspelt queries that words miss (推款 still shares 款 with 退款). Chinese
+  runs also give their sound: toneless syllable pairs and their initials, so a homophone
+  typed by pinyin input (发漂 for 发票) or an abbreviation (fp) still meets its word.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import threading
@@ -63,6 +66,31 @@ def _load_jieba() -> Any:
                     jieba.initialize()
                 _jieba = jieba
     return _jieba
+
+
+@lru_cache(maxsize=1)
+def _readings() -> dict[int, str]:
+    """Each Chinese character's first reading, toneless (票 → piao), from pypinyin's table."""
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    out: dict[int, str] = {}
+    for code, readings in pinyin_dict.items():
+        first = unicodedata.normalize("NFD", readings.split(",")[0])
+        out[code] = "".join(c for c in first if not unicodedata.combining(c)).replace("ü", "v")
+    return out
+
+
+def sound_grams(run: str) -> list[str]:
+    """What a run of Chinese characters sounds like, for the homophones customers type by
+    pinyin input (发漂 for 发票, 包油 for 包邮): syllable pairs (``~fa.piao``), and for each
+    pair its initials as a Latin word (``<fp>``), the abbreviations customers type (fp, yfx)."""
+    readings = _readings()
+    syllables = [readings.get(ord(c), c) for c in run]
+    out: list[str] = []
+    for a, b in itertools.pairwise(syllables):
+        out.append(f"~{a}.{b}")
+        out.append(f"<{a[0]}{b[0]}>")
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -173,6 +201,7 @@ class Analyzer:
             if _CJK.match(run):
                 out.extend(run)
                 out.extend(run[i : i + 2] for i in range(len(run) - 1))
+                out.extend(sound_grams(run))
             else:
                 word = f"<{run}>"
                 if len(word) <= 5:
