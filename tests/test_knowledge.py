@@ -4,11 +4,13 @@ questions while a large knowledge base rebuilds."""
 from __future__ import annotations
 
 import asyncio
+import threading
 
-from huiliu.bot.knowledge import Knowledge, TenantIndex
+from huiliu.bot.knowledge import Knowledge, Source, TenantIndex
+from huiliu.bot.matcher import Matcher
 from huiliu.db import Database
 from huiliu.kb import service as kb_service
-from huiliu.kb.schemas import EntryIn
+from huiliu.kb.schemas import EntryIn, EntryPatch
 from tests.factories import World
 
 
@@ -81,3 +83,87 @@ async def test_an_empty_kb_loads_nothing_and_assist_rechecks_it_at_most_every_so
     assert fresh.matcher is not None
     assert not knowledge.known_empty(world.tenant_id, max_age_s=60)
     assert fresh.match("退款要多久到账")[0].entry.question == "退款多久到账"
+
+
+class GatedKnowledge(Knowledge):
+    """Every build counts as slow, and a full build waits for ``gate``: the quick matcher
+    is what answers until the test opens it."""
+
+    QUICK_FIRST_S = 0.0
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self.gate = threading.Event()
+        self.gate.set()
+        self.builds: list[bool] = []  # full?, in order
+
+    def _build_matcher(self, source: Source, previous: Matcher | None, full: bool) -> Matcher:
+        self.builds.append(full)
+        if full:
+            assert self.gate.wait(30), "the test never opened the gate"
+        return super()._build_matcher(source, previous, full)
+
+
+async def test_an_answer_edit_keeps_the_matcher_and_is_live_at_once(
+    db: Database, world: World
+) -> None:
+    knowledge = GatedKnowledge(db)
+    await add(db, world, "怎么开发票")
+    await add(db, world, "退款多久到账")
+    first = await knowledge.index(world.tenant_id)
+    assert knowledge.builds == [True]
+    entry_id = next(i for i, e in first.entries.items() if e.question == "怎么开发票")
+    patch = EntryPatch.model_validate(
+        {"answer": [{"type": "text", "text": "电子发票一小时内发到邮箱"}]}
+    )
+    async with db.write() as session:
+        await kb_service.update_entry(
+            session, tenant_id=world.tenant_id, entry_id=entry_id, patch=patch
+        )
+
+    edited = await knowledge.index(world.tenant_id)
+    assert edited.revision > first.revision
+    assert edited.matcher is first.matcher  # nothing the matcher reads changed
+    assert knowledge.builds == [True]
+    [hit] = edited.match("发票怎么开", k=1)
+    assert hit.entry.answer == [{"type": "text", "text": "电子发票一小时内发到邮箱"}]
+
+
+async def test_a_question_edit_on_a_slow_kb_answers_from_a_quick_index_until_the_full_one_lands(
+    db: Database, world: World
+) -> None:
+    knowledge = GatedKnowledge(db)
+    await add(db, world, "怎么开发票")
+    await add(db, world, "退款多久到账")
+    first = await knowledge.index(world.tenant_id)
+    assert first.complete
+    assert first.matcher is not None
+    assert first.matcher._fitted.classifier is not None
+
+    knowledge.gate.clear()
+    try:
+        await add(db, world, "快递停在一个地方好几天不动了")
+        quick = await knowledge.index(world.tenant_id)
+        assert not quick.complete
+        assert quick.matcher is not None
+        assert quick.matcher._fitted.classifier is None
+        [hit] = quick.match("快递好几天不动了", k=1)
+        assert hit.entry.question == "快递停在一个地方好几天不动了"
+        for _ in range(200):  # the full build begins behind it
+            if len(knowledge.builds) == 3:
+                break
+            await asyncio.sleep(0.01)
+        assert knowledge.builds == [True, False, True]
+        assert not quick.complete  # held at the gate
+    finally:
+        knowledge.gate.set()
+    for _ in range(200):
+        if quick.complete:
+            break
+        await asyncio.sleep(0.05)
+    assert quick.complete
+    assert quick.matcher._fitted.classifier is not None
+    assert await knowledge.index(world.tenant_id) is quick  # same revision, no further build
+    [hit] = quick.match("快递好几天不动了", k=1)
+    assert hit.entry.question == "快递停在一个地方好几天不动了"
+    await knowledge.stop()

@@ -1,9 +1,15 @@
 """Each tenant's matcher, kept in memory and rebuilt when the knowledge base changes.
 
 Every question first reads the tenant's KB revision (one primary-key lookup); a newer
-revision than the one in memory rebuilds the matcher in a worker thread (one build at a
-time per tenant), so an edit on any process takes effect on every process at the next
-question, without a restart.
+revision than the one in memory re-reads the entries, so an edit on any process takes
+effect on every process at the next question, without a restart:
+
+- an edit that leaves what is matched alone (an answer, a validity period, a category) keeps
+  the matcher and swaps in the new entries: no rebuild at all;
+- an edit to the questions, keywords or vocabulary rebuilds the matcher in a worker thread
+  (one build at a time per tenant). Where the full build is slow (a large knowledge base,
+  seconds for its classifier), a quick one without the classifier answers first, within a
+  fraction of a second, and the full one replaces it in the background when it is done.
 """
 
 from __future__ import annotations
@@ -49,12 +55,23 @@ class Hit:
     entry: EntryInfo
 
 
+@dataclass(frozen=True)
+class Source:
+    """What a matcher is built from: an edit that leaves this equal needs no rebuild."""
+
+    entries: tuple[Entry, ...]
+    synonyms: tuple[tuple[str, ...], ...]
+    stop_words: tuple[str, ...]
+
+
 @dataclass
 class TenantIndex:
     revision: int
     matcher: Matcher | None  # None: the knowledge base is empty
     entries: dict[int, EntryInfo]
     checked_at: float = 0.0  # monotonic time the revision was last found current
+    source: Source | None = None
+    complete: bool = True  # False: a quick matcher, the full one is being built
 
     def match(self, text: str, *, k: int = 3, now: datetime | None = None) -> list[Hit]:
         """The ``k`` best entries valid now (an entry outside its validity period is
@@ -93,12 +110,15 @@ class Knowledge:
     # KB rebuilds well within this (an edit is live for the very next question); a large one
     # finishes in the background while the previous revision keeps answering.
     WAIT_FOR_REBUILD_S = 3.0
+    # A full build that took longer than this is preceded, next time, by a quick one.
+    QUICK_FIRST_S = 0.5
 
     def __init__(self, db: Database, *, embedding: str = "none") -> None:
         self._db = db
         self._embedding = embedding  # loaded on the first build, in the worker thread
         self._indexes: dict[int, TenantIndex] = {}
         self._builds: dict[int, asyncio.Task[TenantIndex]] = {}
+        self._refining: dict[int, asyncio.Task[None]] = {}
         self._warming: asyncio.Task[None] | None = None
 
     async def index(self, tenant_id: int, *, max_age_s: float = 0.0) -> TenantIndex:
@@ -141,7 +161,7 @@ class Knowledge:
         if self._warming is not None:
             self._warming.cancel()
             await asyncio.gather(self._warming, return_exceptions=True)
-        builds = list(self._builds.values())
+        builds = [*self._builds.values(), *self._refining.values()]
         for build in builds:
             build.cancel()
         await asyncio.gather(*builds, return_exceptions=True)
@@ -171,42 +191,92 @@ class Knowledge:
             )
             rows = await kb_service.all_entries(session, tenant_id=tenant_id)
         entries = [r for r in rows if r.enabled]
-        started = time.perf_counter()
-        previous = self._indexes.get(tenant_id)
-        # An empty knowledge base loads no model and no dictionary (a tenant without a bot).
-        matcher = (
-            None
-            if not entries
-            else await asyncio.to_thread(
-                self._build_matcher,
-                [Entry(e.id, [e.question, *e.similar], e.keywords) for e in entries],
-                Vocabulary.build(synonyms, stop_words),
-                previous.matcher if previous is not None else None,
-            )
+        source = Source(
+            entries=tuple(
+                Entry(e.id, tuple([e.question, *e.similar]), tuple(e.keywords)) for e in entries
+            ),
+            synonyms=tuple(tuple(group) for group in synonyms),
+            stop_words=tuple(stop_words),
         )
+        infos = {
+            e.id: EntryInfo(e.id, e.question, e.answer, e.valid_from, e.valid_until)
+            for e in entries
+        }
+        previous = self._indexes.get(tenant_id)
+        if previous is not None and previous.source == source:
+            # Nothing the matcher reads changed (an answer, a validity period): keep it.
+            return TenantIndex(
+                revision=revision,
+                matcher=previous.matcher,
+                entries=infos,
+                source=source,
+                complete=previous.complete,
+            )
+        # An empty knowledge base loads no model and no dictionary (a tenant without a bot).
+        if not entries:
+            return TenantIndex(revision=revision, matcher=None, entries=infos, source=source)
+        base = previous.matcher if previous is not None else None
+        quick = base is not None and base.build_seconds > self.QUICK_FIRST_S
+        started = time.perf_counter()
+        matcher = await asyncio.to_thread(self._build_matcher, source, base, not quick)
         log.info(
-            "knowledge base of tenant %s, revision %s: %d entries indexed in %.2f s",
+            "knowledge base of tenant %s, revision %s: %d entries indexed in %.2f s%s",
             tenant_id,
             revision,
             len(entries),
             time.perf_counter() - started,
+            " (quick; the full index follows)" if quick else "",
         )
+        if quick and tenant_id not in self._refining:
+            self._refining[tenant_id] = asyncio.create_task(
+                self._refine(tenant_id), name=f"kb-refine-{tenant_id}"
+            )
         return TenantIndex(
-            revision=revision,
-            matcher=matcher,
-            entries={
-                e.id: EntryInfo(e.id, e.question, e.answer, e.valid_from, e.valid_until)
-                for e in entries
-            },
+            revision=revision, matcher=matcher, entries=infos, source=source, complete=not quick
         )
 
-    def _build_matcher(
-        self, entries: list[Entry], vocabulary: Vocabulary, previous: Matcher | None
-    ) -> Matcher:
+    async def _refine(self, tenant_id: int) -> None:
+        """Build the full matcher behind a quick one, until the index in use is complete
+        (a further edit while one builds is built next)."""
+        try:
+            while True:
+                # The quick index this refines may still be on its way in.
+                build = self._builds.get(tenant_id)
+                if build is not None:
+                    await asyncio.gather(build, return_exceptions=True)
+                index = self._indexes.get(tenant_id)
+                if index is None or index.complete or index.source is None:
+                    return
+                source, base = index.source, index.matcher
+                started = time.perf_counter()
+                matcher = await asyncio.to_thread(self._build_matcher, source, base, True)
+                current = self._indexes.get(tenant_id)
+                if current is not None and current.source == source and not current.complete:
+                    current.matcher, current.complete = matcher, True
+                    log.info(
+                        "knowledge base of tenant %s, revision %s: full index in %.2f s",
+                        tenant_id,
+                        current.revision,
+                        time.perf_counter() - started,
+                    )
+        except Exception:
+            log.exception("building the full knowledge index of tenant %s failed", tenant_id)
+        finally:
+            self._refining.pop(tenant_id, None)
+
+    def _build_matcher(self, source: Source, previous: Matcher | None, full: bool) -> Matcher:
         embedder: Embedder | None = embedding.load(self._embedding)
         if embedder is not None and previous is not None and previous.embedder is not None:
             embedder = _Reusing(embedder, previous.vectors())
-        matcher = Matcher.build(entries, vocabulary=vocabulary, embedder=embedder)
+        matcher = Matcher.build(
+            source.entries,
+            vocabulary=Vocabulary.build(source.synonyms, source.stop_words),
+            embedder=embedder,
+            classifier=full,
+        )
+        if not full and previous is not None:
+            # A quick build is judged by how long the full one it stands in for takes.
+            matcher.build_seconds = previous.build_seconds
         if isinstance(embedder, _Reusing):
             matcher.embedder = embedder._inner  # queries go straight to the model
         return matcher
