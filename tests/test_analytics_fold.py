@@ -1245,3 +1245,32 @@ async def test_the_benchmark_generator_writes_what_folding_would(
     )
     assert again.reused
     assert again.tenant_id == tenant
+
+
+def test_hot_words_count_a_long_conversation_s_first_characters_only() -> None:
+    """The fold segments in its write transaction: a conversation of many long messages
+    gives its first ``MAX_TEXT_CHARS`` characters to jieba, not all of them."""
+
+    def said(text: str, **extra: Any) -> dict[str, Any]:
+        content = {"type": "text", "text": text, **extra}
+        return {"sender_type": "contact", "content_type": "text", "content": content}
+
+    filler = "退款什么时候到账" * 125  # 1,000 characters
+    messages = [
+        said("会员福利", button_id="menu:1"),  # a tap: the shop's words, never counted
+        {
+            "sender_type": "agent",
+            "content_type": "text",
+            "content": {"type": "text", "text": "您好"},
+        },
+        *[said(filler) for _ in range(10)],
+        said("发票抬头写错了"),
+    ]
+    texts = fold.customer_texts(messages)
+    assert sum(map(len, texts)) == terms.MAX_TEXT_CHARS
+    assert texts[0] == filler  # the first ones, in order
+    counted = terms.TermAnalyzer().terms(texts)
+    assert "退款" in counted
+    assert "发票" not in counted  # written after the cap
+    # A short conversation is counted whole.
+    assert terms.TermAnalyzer().terms(fold.customer_texts(messages[-1:]))["发票抬头"] == 1

@@ -225,15 +225,24 @@ def facts_of(
 
 
 def customer_texts(messages: Sequence[Mapping[str, Any]]) -> list[str]:
-    """The customer's own words: their text messages, menu taps left out."""
-    return [
-        str(m["content"]["text"])
-        for m in messages
-        if m["sender_type"] == SenderType.contact.value
-        and m["content_type"] == "text"
-        and m["content"]
-        and not m["content"].get("button_id")
-    ]
+    """The customer's own words: their text messages, menu taps left out, the first
+    ``terms.MAX_TEXT_CHARS`` characters of them (the fold segments them in its write
+    transaction: a conversation of a thousand long messages must not hold it for seconds)."""
+    out: list[str] = []
+    room = terms.MAX_TEXT_CHARS
+    for m in messages:
+        if (
+            m["sender_type"] == SenderType.contact.value
+            and m["content_type"] == "text"
+            and m["content"]
+            and not m["content"].get("button_id")
+        ):
+            text = str(m["content"]["text"])[:room]
+            out.append(text)
+            room -= len(text)
+            if room <= 0:
+                break
+    return out
 
 
 @dataclass
