@@ -251,6 +251,17 @@ def check_content(
     """Validate client-sent content; return it as the JSON stored and sent to clients."""
     if not isinstance(raw, dict):
         raise InvalidInput("content must be an object with a 'type'", field="content")
+    # The common case, plain text and nothing else, answered without the models: what they
+    # would accept and return for it is just this. Anything else takes the full path.
+    if len(raw) == 2 and type(kind := raw.get("type")) is str and kind == "text":
+        text = raw.get("text")
+        if type(text) is str and text:
+            if len(text) > max_text_length:
+                raise TooLarge(
+                    f"text is {len(text)} characters; the limit is {max_text_length}",
+                    field="content.text",
+                )
+            return {"type": "text", "text": text}
     try:
         # JSON mode: URLs arrive as strings, ints stay ints; strict keeps "1" from being 1.
         content = _content_adapter.validate_python(raw)

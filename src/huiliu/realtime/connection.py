@@ -69,10 +69,12 @@ class Connection:
     __slots__ = (
         "_access",
         "_gate",
+        "_items",
         "_loader",
         "_priority",
-        "_queue",
+        "_queue_size",
         "_sender",
+        "_waiter",
         "delivered",
         "last_seen",
         "principal",
@@ -94,7 +96,12 @@ class Connection:
         self.state = State.OPEN
         self.delivered: dict[int, int] = {}
         self.last_seen = time.monotonic()
-        self._queue: asyncio.Queue[str | LiveMessage | None] = asyncio.Queue(queue_size)
+        # The send queue: a deque and the sender's one waiter rather than an asyncio.Queue,
+        # whose bookkeeping (join counters, getter lists) cost more than the append itself
+        # on the three or more frames every message puts here. None only wakes the sender.
+        self._items: deque[str | LiveMessage | None] = deque()
+        self._queue_size = queue_size
+        self._waiter: asyncio.Future[None] | None = None
         self._priority: deque[Resume] = deque()
         self._gate = asyncio.Event()
         self._loader = loader
@@ -109,12 +116,13 @@ class Connection:
     def push(self, item: str | LiveMessage) -> None:
         if self.state is not State.OPEN:
             return
-        try:
-            self._queue.put_nowait(item)
-        except asyncio.QueueFull:
+        if len(self._items) >= self._queue_size:
             metrics.SLOW_CONSUMERS.inc()
             log.info("closing slow consumer %s", self.principal)
             self.close(CLOSE_SLOW_CONSUMER, "slow consumer: reconnect and resume")
+            return
+        self._items.append(item)
+        self._wake_sender()
 
     def push_error(self, error: AppError, *, client_msg_id: str | None = None) -> None:
         metrics.FRAME_ERRORS.labels(error.code).inc()
@@ -133,9 +141,14 @@ class Connection:
         self.push_wakeup()
 
     def push_wakeup(self) -> None:
-        if self._queue.empty():
-            with contextlib.suppress(asyncio.QueueFull):  # an empty queue has room
-                self._queue.put_nowait(None)
+        if not self._items:
+            self._items.append(None)
+            self._wake_sender()
+
+    def _wake_sender(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def open_gate(self) -> None:
         self._gate.set()
@@ -162,11 +175,16 @@ class Connection:
         try:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._gate.wait(), FIRST_FRAME_GRACE_S)
+            items = self._items
+            loop = asyncio.get_running_loop()
             while self.state is State.OPEN:
                 if self._priority:
                     await self._do_resume(self._priority.popleft())
                     continue
-                item = await self._queue.get()
+                while not items:
+                    self._waiter = loop.create_future()
+                    await self._waiter
+                item = items.popleft()
                 if item is None:
                     continue
                 if isinstance(item, str):

@@ -109,9 +109,13 @@ class Hub:
     def _audience(self, event: Event) -> list[Connection]:
         assert not isinstance(event, QueueStats | AccountChanged | TicketUpdated)
         ref = event.conversation
-        targets = list(self._visitors.get(ref.contact_id, ()))
-        targets = [c for c in targets if c.principal.tenant_id == event.tenant_id]
-        return targets + self._accounts_who_see(event)
+        targets = [
+            c
+            for c in self._visitors.get(ref.contact_id, ())
+            if c.principal.tenant_id == event.tenant_id
+        ]
+        targets += self._accounts_who_see(event)
+        return targets
 
     def _accounts_who_see(self, event: Event) -> list[Connection]:
         assert not isinstance(event, QueueStats | AccountChanged | TicketUpdated)
@@ -130,7 +134,11 @@ class Hub:
 
     def on_event(self, event: Event) -> None:
         """The bus handler: enqueue the event's frame on every socket that may see it."""
-        if isinstance(event, QueueStats):
+        if isinstance(event, MessageCreated):  # nearly every event: tested first
+            live = LiveMessage.of(event.message)
+            for conn in self._audience(event):
+                conn.push(live)
+        elif isinstance(event, QueueStats):
             whole = QueueStatsFrame(groups=event.groups).model_dump_json()
             for conn in self._overseers(event.tenant_id):
                 p = conn.principal
@@ -162,10 +170,6 @@ class Hub:
             data = NoteNewFrame(note=event.note).model_dump_json()
             for conn in self._accounts_who_see(event):
                 conn.push(data)
-        elif isinstance(event, MessageCreated):
-            live = LiveMessage.of(event.message)
-            for conn in self._audience(event):
-                conn.push(live)
         elif isinstance(event, TypingChanged):
             data = TypingServerFrame(
                 conversation_id=event.conversation.id, sender=event.sender, state=event.state
