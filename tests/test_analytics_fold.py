@@ -1247,30 +1247,43 @@ async def test_the_benchmark_generator_writes_what_folding_would(
     assert again.tenant_id == tenant
 
 
-def test_hot_words_count_a_long_conversation_s_first_characters_only() -> None:
-    """The fold segments in its write transaction: a conversation of many long messages
-    gives its first ``MAX_TEXT_CHARS`` characters to jieba, not all of them."""
-
-    def said(text: str, **extra: Any) -> dict[str, Any]:
-        content = {"type": "text", "text": text, **extra}
-        return {"sender_type": "contact", "content_type": "text", "content": content}
-
+async def test_hot_words_count_a_long_conversation_s_first_characters_only(
+    db: Database, quiet_world: World
+) -> None:
+    """The fold runs in a write transaction: of a conversation of many long messages it
+    reads and segments the customer's first ``MAX_TEXT_CHARS`` characters, not all."""
     filler = "退款什么时候到账" * 125  # 1,000 characters
-    messages = [
-        said("会员福利", button_id="menu:1"),  # a tap: the shop's words, never counted
-        {
-            "sender_type": "agent",
-            "content_type": "text",
-            "content": {"type": "text", "text": "您好"},
-        },
-        *[said(filler) for _ in range(10)],
-        said("发票抬头写错了"),
+    steps = [
+        Step(at(10), "contact", text("会员福利", button_id="menu:1")),  # the shop's words
+        Step(at(20), "agent", text("您好，请问有什么可以帮您"), sender_id=1),
+        *[Step(at(30 + i), "contact", text(filler)) for i in range(10)],
+        Step(at(60), "contact", text("发票抬头写错了")),
+        Step(at(70), "system", event("closed")),
     ]
-    texts = fold.customer_texts(messages)
+    long_one = await write_conversation(db, quiet_world.tenant_id, Script(at(0), steps))
+    short_one = await write_conversation(
+        db,
+        quiet_world.tenant_id,
+        Script(at(0), [Step(at(10), "contact", text("发票抬头写错了")), steps[-1]]),
+    )
+    async with db.read() as session:
+        raws = await fold.read_raw(await session.connection(), [long_one, short_one])
+    texts = fold.customer_texts(raws[long_one].messages)
     assert sum(map(len, texts)) == terms.MAX_TEXT_CHARS
-    assert texts[0] == filler  # the first ones, in order
+    assert texts[0] == filler  # the first ones, in order; the tap is not among them
     counted = terms.TermAnalyzer().terms(texts)
     assert "退款" in counted
+    assert "会员" not in counted
     assert "发票" not in counted  # written after the cap
-    # A short conversation is counted whole.
-    assert terms.TermAnalyzer().terms(fold.customer_texts(messages[-1:]))["发票抬头"] == 1
+    assert terms.TermAnalyzer().terms(fold.customer_texts(raws[short_one].messages)) == {
+        "发票": 1,
+        "抬头": 1,
+        "写错": 1,
+        "发票抬头": 1,
+        "抬头写错": 1,
+    }
+
+    await fold_all(db, quiet_world.tenant_id, [long_one, short_one])
+    stored = await term_table(db, quiet_world.tenant_id)
+    assert "发票抬头" in stored[short_one]
+    assert "发票抬头" not in stored[long_one]

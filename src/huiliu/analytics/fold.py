@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, case, or_, select, text
+from sqlalchemy import Table, and_, case, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from huiliu.analytics import rollup, terms
@@ -225,21 +225,17 @@ def facts_of(
 
 
 def customer_texts(messages: Sequence[Mapping[str, Any]]) -> list[str]:
-    """The customer's own words: their text messages, menu taps left out, the first
-    ``terms.MAX_TEXT_CHARS`` characters of them (the fold segments them in its write
-    transaction: a conversation of a thousand long messages must not hold it for seconds)."""
+    """The customer's own words (``read_raw``'s ``text``: their text messages, menu taps
+    left out), the first ``terms.MAX_TEXT_CHARS`` characters of them: the fold segments
+    them in its write transaction, and a conversation of a thousand long messages must not
+    hold it for seconds."""
     out: list[str] = []
     room = terms.MAX_TEXT_CHARS
     for m in messages:
-        if (
-            m["sender_type"] == SenderType.contact.value
-            and m["content_type"] == "text"
-            and m["content"]
-            and not m["content"].get("button_id")
-        ):
-            text = str(m["content"]["text"])[:room]
-            out.append(text)
-            room -= len(text)
+        text = m.get("text")
+        if text:
+            out.append(str(text)[:room])
+            room -= len(out[-1])
             if room <= 0:
                 break
     return out
@@ -290,29 +286,40 @@ async def read_raw(
     if not out:
         return out
     found = sorted(out)
-    # Content only where the fold looks at it (events, the customer's texts).
-    wanted = or_(
-        messages.c.content_type == "event",
-        and_(
-            messages.c.sender_type == SenderType.contact.value,
-            messages.c.content_type == "text",
-        ),
+    # Content only where the fold looks at it: events whole; of the customer's own texts
+    # (menu taps left out) the text alone, cut to what the hot words count, extracted by
+    # the database (the fold runs in a write transaction: no JSON parsing of long
+    # conversations in Python while every other write waits).
+    own_text = and_(
+        messages.c.sender_type == SenderType.contact.value,
+        messages.c.content_type == "text",
+        messages.c.content["button_id"].as_string().is_(None),
     )
-    for m in (
-        await conn.execute(
-            select(
-                messages.c.conversation_id,
-                messages.c.sender_type,
-                messages.c.sender_id,
-                messages.c.content_type,
-                case((wanted, messages.c.content), else_=None).label("content"),
-                messages.c.created_at,
-            )
-            .where(messages.c.conversation_id.in_(found))
-            .order_by(messages.c.conversation_id, messages.c.seq)
+    result = await conn.execute(
+        select(
+            messages.c.conversation_id,
+            messages.c.sender_type,
+            messages.c.sender_id,
+            messages.c.content_type,
+            case((messages.c.content_type == "event", messages.c.content), else_=None).label(
+                "content"
+            ),
+            case(
+                (
+                    own_text,
+                    func.substr(messages.c.content["text"].as_string(), 1, terms.MAX_TEXT_CHARS),
+                ),
+                else_=None,
+            ).label("text"),
+            messages.c.created_at,
         )
-    ).mappings():
-        out[int(m["conversation_id"])].messages.append(dict(m))
+        .where(messages.c.conversation_id.in_(found))
+        .order_by(messages.c.conversation_id, messages.c.seq)
+    )
+    keys = list(result.keys())
+    for values in result:
+        message = dict(zip(keys, values, strict=True))
+        out[int(message["conversation_id"])].messages.append(message)
     for s in (
         await conn.execute(
             select(surveys.c.conversation_id, surveys.c.scale, surveys.c.score).where(
