@@ -297,10 +297,12 @@ async def test_two_processes_racing_to_route_never_double_assign_or_overfill(
         a, b = await loop.run_in_executor(None, servers), await loop.run_in_executor(None, servers)
 
         # Every agent comes online through one node or the other, all at once: each status
-        # change kicks a routing pass on the node that took it.
+        # change kicks a routing pass on the node that took it. Twenty at once beside passes
+        # over 500 conversations have taken longer than httpx's 5 s default on a loaded CI
+        # machine; what is tested here is the race's outcome.
         async with (
-            httpx.AsyncClient(base_url=a.base_url) as ha,
-            httpx.AsyncClient(base_url=b.base_url) as hb,
+            httpx.AsyncClient(base_url=a.base_url, timeout=30) as ha,
+            httpx.AsyncClient(base_url=b.base_url, timeout=30) as hb,
         ):
             replies = await asyncio.gather(
                 *(
