@@ -102,3 +102,24 @@ async def test_without_a_build_the_widget_warns_in_the_console(tmp_path: Path) -
     assert response.headers["content-type"].startswith("text/javascript")
     assert response.text.startswith("console.warn(")
     assert "make frontend" in response.text
+
+
+@pytest.mark.parametrize("freeze_heap", [True, False])
+async def test_huiliu_serve_freezes_the_heap_it_started_with(
+    settings: Settings, freeze_heap: bool
+) -> None:
+    """``huiliu serve`` (``freeze_heap``) hides the objects alive at start from the garbage
+    collector, so full collections under load walk only what traffic allocates; an app
+    made without it (tests start many) leaves the collector alone."""
+    import gc
+
+    from huiliu import cli
+
+    assert "create_app(settings, freeze_heap=True)" in Path(cli.__file__).read_text()
+    gc.unfreeze()
+    app = create_app(settings, freeze_heap=freeze_heap)
+    try:
+        async with app.router.lifespan_context(app):
+            assert (gc.get_freeze_count() > 0) is freeze_heap
+    finally:
+        gc.unfreeze()

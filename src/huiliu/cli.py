@@ -47,7 +47,7 @@ def serve(
 
     settings = load_settings()
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, freeze_heap=True),
         host=host,
         port=port,
         log_level=settings.log_level,
