@@ -104,13 +104,17 @@ class GatedKnowledge(Knowledge):
         return super()._build_matcher(source, previous, full)
 
 
-async def test_an_answer_edit_keeps_the_matcher_and_is_live_at_once(
-    db: Database, world: World
-) -> None:
+async def two_entries_built(db: Database, world: World) -> tuple[GatedKnowledge, TenantIndex]:
     knowledge = GatedKnowledge(db)
     await add(db, world, "怎么开发票")
     await add(db, world, "退款多久到账")
-    first = await knowledge.index(world.tenant_id)
+    return knowledge, await knowledge.index(world.tenant_id)
+
+
+async def test_an_answer_edit_keeps_the_matcher_and_is_live_at_once(
+    db: Database, world: World
+) -> None:
+    knowledge, first = await two_entries_built(db, world)
     assert knowledge.builds == [True]
     entry_id = next(i for i, e in first.entries.items() if e.question == "怎么开发票")
     patch = EntryPatch.model_validate(
@@ -132,10 +136,7 @@ async def test_an_answer_edit_keeps_the_matcher_and_is_live_at_once(
 async def test_a_question_edit_on_a_slow_kb_answers_from_a_quick_index_until_the_full_one_lands(
     db: Database, world: World
 ) -> None:
-    knowledge = GatedKnowledge(db)
-    await add(db, world, "怎么开发票")
-    await add(db, world, "退款多久到账")
-    first = await knowledge.index(world.tenant_id)
+    knowledge, first = await two_entries_built(db, world)
     assert first.complete
     assert first.matcher is not None
     assert first.matcher._fitted.classifier is not None

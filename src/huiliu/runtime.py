@@ -21,8 +21,9 @@ from huiliu.channels.triggers import KIND as CHANNEL_KIND
 from huiliu.config import Settings
 from huiliu.contacts.rules_sweep import TagRuleSweeper
 from huiliu.conversations import service as conversations_service
+from huiliu.conversations.rows import message_out
 from huiliu.conversations.schemas import MessageOut
-from huiliu.conversations.writer import MessageWriter, message_out
+from huiliu.conversations.writer import MessageWriter
 from huiliu.db import Database
 from huiliu.errors import NotFound
 from huiliu.outbox.registry import Registry

@@ -35,8 +35,8 @@ from huiliu.conversations import actions as conversations_actions
 from huiliu.conversations import proactive
 from huiliu.conversations import service as conversations_service
 from huiliu.conversations.models import Conversation, ConversationStatus, Message, SenderType
+from huiliu.conversations.rows import message_out
 from huiliu.conversations.schemas import ConversationRef
-from huiliu.conversations.writer import message_out
 from huiliu.db import Database
 from huiliu.db.base import utcnow
 from huiliu.periodic import Periodic

@@ -21,8 +21,8 @@ from huiliu.channels.base import Adapter, Outgoing, Recipient, Sent, Services, a
 from huiliu.channels.models import ChannelEvent, Direction, EventStatus
 from huiliu.contacts import service as contacts_service
 from huiliu.conversations.models import Conversation, ConversationStatus, Message
+from huiliu.conversations.rows import message_out
 from huiliu.conversations.schemas import ConversationRef
-from huiliu.conversations.writer import message_out
 from huiliu.outbox.registry import Context, Job, Outcome
 
 log = logging.getLogger(__name__)

@@ -27,8 +27,8 @@ from huiliu.conversations.models import (
     ReadCursor,
     SenderType,
 )
+from huiliu.conversations.rows import message_out
 from huiliu.conversations.schemas import ConversationOut, ConversationRef, NoteOut, Sender
-from huiliu.conversations.writer import message_out
 from huiliu.db import Database
 from huiliu.db.base import utcnow
 from huiliu.errors import Conflict, Forbidden, NotFound

@@ -11,6 +11,7 @@ from huiliu.contacts import service as contacts_service
 from huiliu.conversations import access, actions, service
 from huiliu.conversations.content import check_content
 from huiliu.conversations.models import ConversationStatus
+from huiliu.conversations.rows import message_out
 from huiliu.conversations.schemas import (
     Ack,
     CloseIn,
@@ -26,7 +27,7 @@ from huiliu.conversations.schemas import (
     ReadIn,
     SendMessageIn,
 )
-from huiliu.conversations.writer import SendRequest, message_out
+from huiliu.conversations.writer import SendRequest
 from huiliu.errors import InvalidInput, NotFound
 from huiliu.routing import actions as routing_actions
 from huiliu.runtime import Runtime

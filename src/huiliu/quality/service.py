@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from huiliu.auth.principal import Principal
 from huiliu.conversations import service as conversations_service
-from huiliu.conversations.writer import message_out
+from huiliu.conversations.rows import message_out
 from huiliu.db.base import scoped, utcnow
 from huiliu.errors import NotFound
 from huiliu.quality import access, scoring

@@ -22,8 +22,8 @@ from huiliu.bus.events import ConversationUpdated, Event, MessageCreated
 from huiliu.conversations import service as conversations_service
 from huiliu.conversations.actions import append_event, changed_events
 from huiliu.conversations.models import Conversation, ConversationStatus, Message, SenderType
+from huiliu.conversations.rows import message_out
 from huiliu.conversations.schemas import ConversationRef
-from huiliu.conversations.writer import message_out
 from huiliu.db import Database
 from huiliu.db.base import utcnow
 from huiliu.routing import engine

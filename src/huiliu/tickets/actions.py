@@ -16,7 +16,7 @@ from huiliu.bus.events import Event, TicketUpdated
 from huiliu.contacts.models import Contact
 from huiliu.conversations import service as conversations_service
 from huiliu.conversations.models import Conversation, Message
-from huiliu.conversations.writer import message_out
+from huiliu.conversations.rows import message_out
 from huiliu.db import Database
 from huiliu.db.base import scoped, utcnow
 from huiliu.errors import Conflict, InvalidInput, NotFound

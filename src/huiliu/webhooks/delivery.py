@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from huiliu.contacts import service as contacts_service
 from huiliu.conversations import service as conversations_service
-from huiliu.conversations.writer import message_out
+from huiliu.conversations.rows import message_out
 from huiliu.errors import NotFound
 from huiliu.integrations.egress import EgressBlocked
 from huiliu.integrations.merchant_api import signature
