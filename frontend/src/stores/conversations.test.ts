@@ -96,6 +96,28 @@ describe("conversations store", () => {
     vi.unstubAllGlobals();
   });
 
+  it("loads messages newer than a list that is behind, and never moves the last seq back", async () => {
+    const store = useConversations();
+    // The conversation came from its opening frame (seq 1); the first reply, seq 2, was
+    // stored before the timeline opened, and its frame came before the conversation was known.
+    store.byId[1] = view(1, { last_seq: 1, read_seq: 1 });
+    const fetches: string[] = [];
+    vi.stubGlobal("fetch", (url: string) => {
+      fetches.push(url);
+      if (url.includes("/notes")) return Promise.resolve(json([]));
+      if (url.endsWith("/conversations/1")) return Promise.resolve(json(view(1, { last_seq: 1 })));
+      if (url.includes("after_seq=1")) return Promise.resolve(json({ messages: [message(1, 2, "agent")], last_seq: 2, has_more: false }));
+      return Promise.resolve(json({ messages: [message(1, 1)], last_seq: 2, has_more: false }));
+    });
+    await store.loadTimeline(1);
+    expect(store.timelines[1]!.messages.map((m) => m.seq)).toEqual([1, 2]);
+    expect(fetches[0]).toContain("before_seq=2");
+    expect(store.byId[1]!.last_seq).toBe(2);
+    await store.fetchConversation(1); // a fetch that started before seq 2 answers late
+    expect(store.byId[1]!.last_seq).toBe(2);
+    vi.unstubAllGlobals();
+  });
+
   it("replaces a pending message with the stored one", () => {
     const store = useConversations();
     store.byId[1] = view(1);

@@ -75,8 +75,13 @@ export const useConversations = defineStore("conversations", () => {
   const active = computed(() => (activeId.value === null ? null : (byId[activeId.value] ?? null)));
   const unreadTotal = computed(() => mine.value.reduce((n, c) => n + (c.unread_count ?? 0), 0));
 
+  /** A fetched view replaces what the list holds, except that it never moves the last seq
+   * back: a fetch that started before a message arrived answers with the older one. */
   function upsert(view: ConversationView): void {
-    byId[view.id] = view;
+    const known = byId[view.id];
+    if (known && known.last_seq > view.last_seq) {
+      byId[view.id] = { ...view, last_seq: known.last_seq, last_message_at: known.last_message_at };
+    } else byId[view.id] = view;
   }
 
   /** A conversation.updated frame: the lists move at once (a claim takes it out of the
@@ -163,9 +168,22 @@ export const useConversations = defineStore("conversations", () => {
         api.get<MessagePage>(`/conversations/${id}/messages`, { before_seq: before, limit: PAGE }),
         api.get<Note[]>(`/conversations/${id}/notes`).catch(() => [] as Note[]),
       ]);
-      t.messages = mergeMessages(t.messages, page.messages);
+      let messages = page.messages;
+      // The list's last seq may be behind the database (the conversation came from a live
+      // frame or a fetch older than its newest message): the page says how far it really goes.
+      let shown = messages[messages.length - 1]?.seq ?? before - 1;
+      while (page.last_seq > shown) {
+        const rest = await api.get<MessagePage>(`/conversations/${id}/messages`, { after_seq: shown, limit: PAGE });
+        if (!rest.messages.length) break;
+        messages = messages.concat(rest.messages);
+        shown = rest.messages[rest.messages.length - 1]!.seq;
+        if (!rest.has_more) break;
+      }
+      t.messages = mergeMessages(t.messages, messages);
       t.hasMore = page.has_more;
       t.loaded = true;
+      const known = byId[id];
+      if (known && shown > known.last_seq) known.last_seq = shown;
       notes[id] = noteList;
       if (hasDeliveries(c?.channel)) void loadDeliveries(id);
     } finally {
