@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -60,6 +61,11 @@ def test_demo_credentials_log_in_on_a_served_instance(tmp_path: Path) -> None:
             assert r.status_code == 201
             health = http.get("/healthz").json()
             assert health["status"] == "ok"
+            assert health["bot_index"] in ("building", "ready")  # the demo FAQ builds at start
+            deadline = time.monotonic() + 120
+            while http.get("/healthz").json()["bot_index"] != "ready":
+                assert time.monotonic() < deadline, "the demo FAQ's index never finished"
+                time.sleep(0.1)
     finally:
         srv.stop()
 

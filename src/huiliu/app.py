@@ -144,7 +144,14 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
         runtime: Runtime = request.app.state.runtime
         async with runtime.db.read() as session:
             await session.execute(text("SELECT 1"))
-        return {"status": "ok", "version": __version__, "sockets": runtime.hub.connection_count}
+        return {
+            "status": "ok",
+            "version": __version__,
+            "sockets": runtime.hub.connection_count,
+            # "building" while the start-up build of the bot's indexes runs: the server answers,
+            # a little slower, and a question waits for its tenant's index.
+            "bot_index": "building" if runtime.bot.knowledge.warming else "ready",
+        }
 
     # The web widget runs on merchants' own sites and calls the API from there. Every call
     # carries its token in a header (no cookies), so any origin may make them.

@@ -4,12 +4,14 @@ report presence sampler beside it."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from huiliu.analytics import fold as analytics_fold
 from huiliu.analytics.presence import Sampler
 from huiliu.auth.principal import Principal
+from huiliu.bot import text
 from huiliu.bot.actions import Bot
 from huiliu.bot.knowledge import Knowledge
 from huiliu.bus import Bus, create_bus
@@ -157,6 +159,7 @@ class Runtime:
         if self.settings.listeners_in_process:
             self.listeners = Listeners(self)
             await self.listeners.start()
+        await asyncio.to_thread(text.preload)
         self.bot.knowledge.warm()
 
     async def stop(self) -> None:

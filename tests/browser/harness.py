@@ -8,10 +8,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from tests.server import ProcessServer
 from tests.services import free_port
@@ -60,6 +63,7 @@ def demo_server(**settings: str) -> Iterator[tuple[ProcessServer, dict[str, Any]
         server = ProcessServer(env, port, Path(tmp) / "server.log")
         server.start()
         try:
+            _wait_for_the_bot(server)
             yield server, json.loads(out.stdout)
         finally:
             server.stop()
@@ -68,3 +72,13 @@ def demo_server(**settings: str) -> Iterator[tuple[ProcessServer, dict[str, Any]
 def launch_chromium(playwright: Any) -> Any:
     playwright.selectors.set_test_id_attribute("data-test")
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+def _wait_for_the_bot(server: ProcessServer, timeout_s: float = 120.0) -> None:
+    """Until the start-up build of the demo FAQ's index is done: on a busy machine it holds
+    the server back for seconds, which the first page a test opens would wait through."""
+    deadline = time.monotonic() + timeout_s
+    while (state := httpx.get(server.base_url + "/healthz").json()["bot_index"]) != "ready":
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the bot's index still {state} after {timeout_s:.0f} s")
+        time.sleep(0.1)

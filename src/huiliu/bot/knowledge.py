@@ -136,7 +136,8 @@ class Knowledge:
         if build is None:
             build = asyncio.create_task(self._rebuild(tenant_id), name=f"kb-index-{tenant_id}")
             self._builds[tenant_id] = build
-        if known is None:
+        if known is None or known.matcher is None:
+            # Nothing to answer with meanwhile (no index yet, or an empty knowledge base).
             return await asyncio.shield(build)
         try:
             return await asyncio.wait_for(asyncio.shield(build), self.WAIT_FOR_REBUILD_S)
@@ -147,6 +148,11 @@ class Knowledge:
         """Build every tenant's index in the background (at start), so no customer's first
         question waits for a build."""
         self._warming = asyncio.create_task(self._warm(), name="kb-warm")
+
+    @property
+    def warming(self) -> bool:
+        """The start-up build of every tenant's index is still running."""
+        return self._warming is not None and not self._warming.done()
 
     async def _warm(self) -> None:
         async with self._db.read() as session:

@@ -68,6 +68,13 @@ def _load_jieba() -> Any:
     return _jieba
 
 
+def preload() -> None:
+    """Load jieba's dictionary now. Its cache loads in one call that holds the interpreter
+    lock (about 0.3 s, longer on a busy machine), which would stall every request the server
+    is answering if it came with the first build; the server does it before it answers."""
+    _load_jieba()
+
+
 @lru_cache(maxsize=1)
 def _readings() -> dict[int, str]:
     """Each Chinese character's first reading, toneless (票 → piao), from pypinyin's table."""
