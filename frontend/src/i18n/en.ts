@@ -53,6 +53,7 @@ export const messages: typeof zh = {
     transfer: "Transfer",
     close: "Close",
     earlier: "Load earlier messages",
+    loadFailed: "The history could not be loaded ({reason}); it loads again when the connection is back.",
     start: "Start of the conversation",
     note: "Internal note",
     transferNote: "Transfer note",

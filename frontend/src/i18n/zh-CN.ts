@@ -52,6 +52,7 @@ export const messages = {
     transfer: "转接",
     close: "结束会话",
     earlier: "加载更早的消息",
+    loadFailed: "历史消息加载失败（{reason}），连接恢复后会自动重新加载。",
     start: "会话开始",
     note: "内部备注",
     transferNote: "转接备注",

@@ -69,7 +69,7 @@ describe("conversations store", () => {
   it("counts a message delivered twice (a resume after a drop) once", () => {
     const store = useConversations();
     store.byId[1] = view(1);
-    store.timelines[1] = { messages: [], hasMore: false, loading: false, loaded: true };
+    store.timelines[1] = { messages: [], hasMore: false, loading: false, loaded: true, error: null };
     store.applyMessage(message(1, 4), { tabVisible: true });
     store.applyMessage(message(1, 4), { tabVisible: true });
     expect(store.byId[1]!.unread_count).toBe(1);
@@ -115,6 +115,34 @@ describe("conversations store", () => {
     expect(store.byId[1]!.last_seq).toBe(2);
     await store.fetchConversation(1); // a fetch that started before seq 2 answers late
     expect(store.byId[1]!.last_seq).toBe(2);
+    vi.unstubAllGlobals();
+  });
+
+  it("reads a first page that failed again after a reconnect, keeping what came live", async () => {
+    const store = useConversations();
+    store.byId[1] = view(1, { last_seq: 3 });
+    let up = false;
+    vi.stubGlobal("fetch", (url: string) => {
+      if (!up) return Promise.reject(new TypeError("Failed to fetch")); // the server went away
+      if (url.includes("/notes")) return Promise.resolve(json([]));
+      if (url.includes("after_seq=3")) return Promise.resolve(json({ messages: [message(1, 4)], last_seq: 4, has_more: false }));
+      return Promise.resolve(json({ messages: [message(1, 1), message(1, 2), message(1, 3)], last_seq: 4, has_more: false }));
+    });
+    const loading = store.loadTimeline(1);
+    store.applyMessage(message(1, 4), { tabVisible: true }); // live, while the page is asked for
+    await loading;
+    const t = store.timelines[1]!;
+    expect(t.loaded).toBe(false);
+    expect(t.error).toMatch(/cannot be reached/);
+    expect(t.messages.map((m) => m.seq)).toEqual([4]);
+
+    up = true;
+    await store.reloadFailed(); // what the hello after the reconnect does
+    expect(t.loaded).toBe(true);
+    expect(t.error).toBeNull();
+    expect(t.messages.map((m) => m.seq)).toEqual([1, 2, 3, 4]);
+    await store.reloadFailed(); // a loaded timeline is not read again
+    expect(t.messages.map((m) => m.seq)).toEqual([1, 2, 3, 4]);
     vi.unstubAllGlobals();
   });
 

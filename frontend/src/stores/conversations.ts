@@ -30,6 +30,8 @@ export interface Timeline {
   hasMore: boolean;
   loading: boolean;
   loaded: boolean;
+  /** Why the first page could not be read (the panel offers to try again; a reconnect does). */
+  error: string | null;
 }
 
 export interface Suggestion {
@@ -148,12 +150,8 @@ export const useConversations = defineStore("conversations", () => {
   }
 
   function timeline(id: number): Timeline {
-    let t = timelines[id];
-    if (!t) {
-      t = { messages: [], hasMore: true, loading: false, loaded: false };
-      timelines[id] = t;
-    }
-    return t;
+    if (!timelines[id]) timelines[id] = { messages: [], hasMore: true, loading: false, loaded: false, error: null };
+    return timelines[id]!; // the reactive one: what is written to it reaches the panel
   }
 
   /** The newest page of a conversation, then notes: what opening it in the chat panel shows. */
@@ -161,6 +159,7 @@ export const useConversations = defineStore("conversations", () => {
     const t = timeline(id);
     if (t.loaded || t.loading) return;
     t.loading = true;
+    t.error = null;
     try {
       const c = byId[id] ?? (await fetchConversation(id));
       const before = (c?.last_seq ?? 0) + 1;
@@ -186,9 +185,24 @@ export const useConversations = defineStore("conversations", () => {
       if (known && shown > known.last_seq) known.last_seq = shown;
       notes[id] = noteList;
       if (hasDeliveries(c?.channel)) void loadDeliveries(id);
+    } catch (e) {
+      // What arrived live meanwhile stays; the rest comes with the next try.
+      t.error = (e as Error).message;
     } finally {
       t.loading = false;
     }
+  }
+
+  /** After a reconnect: every timeline whose first page failed (the server went away while
+   * it loaded) is read again, so the panel never stays with only the live messages. */
+  function reloadFailed(): Promise<void[]> {
+    const failed = Object.keys(timelines)
+      .map(Number)
+      .filter((id) => {
+        const t = timelines[id];
+        return !!t && !t.loaded && !t.loading && t.error !== null;
+      });
+    return Promise.all(failed.map((id) => loadTimeline(id)));
   }
 
   /** How this conversation's replies went out (frames that came meanwhile are kept). */
@@ -386,6 +400,7 @@ export const useConversations = defineStore("conversations", () => {
     fetchConversation,
     timeline,
     loadTimeline,
+    reloadFailed,
     loadEarlier,
     markRead,
     addPending,

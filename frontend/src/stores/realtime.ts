@@ -66,6 +66,7 @@ export const useRealtime = defineStore("realtime", () => {
         // After every (re)connect: what changed while away (assignments, closes) and every
         // conversation followed from where this page stands.
         void conversations.loadLists().then(follow);
+        void conversations.reloadFailed();
         conversations.refreshDeliveries();
         if (router.currentRoute.value.name === "tickets") void tickets.load();
         void session.refresh().catch(() => undefined);

@@ -123,3 +123,22 @@ describe("ChatPanel's satisfaction", () => {
     expect(w.find("[data-test=request-survey]").exists()).toBe(false);
   });
 });
+
+describe("ChatPanel's history", () => {
+  it("says when the history could not be read and reads it again on retry", async () => {
+    let up = false;
+    serve({
+      "GET /conversations/5/messages": () => (up ? [200, { messages: [text], last_seq: 1, has_more: false }] : [503, { code: "unavailable", detail: "starting" }]),
+      "GET /conversations/5/notes": () => [200, []],
+      "GET /conversations/5/survey": () => [404, { code: "no_survey", detail: "no survey" }],
+    });
+    const w = await show(view({ last_seq: 1 }));
+    expect(w.get("[data-test=timeline-error]").text()).toContain("starting");
+    expect(w.findAll("[data-test=message]")).toHaveLength(0);
+    up = true;
+    await w.get("[data-test=timeline-retry]").trigger("click");
+    await flushPromises();
+    expect(w.find("[data-test=timeline-error]").exists()).toBe(false);
+    expect(w.get("[data-test=message]").text()).toContain("我的快递到哪了");
+  });
+});
