@@ -97,6 +97,7 @@ bench: setup
 	$(BIN)/python bench/assist.py
 	$(BIN)/python bench/campaigns.py
 	$(BIN)/python bench/reports.py --database-url sqlite+aiosqlite:///$(CURDIR)/data/bench-reports.db --generate 1000000
+	$(BIN)/python bench/fold.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache $(FRONT)/node_modules $(FRONT)/dist

@@ -11,7 +11,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
@@ -690,6 +690,99 @@ async def test_business_hours_fall_back_to_the_report_settings(
     assert (fact["wait_s"], fact["wait_bh_s"]) == (13 * 3600 + 30.0, 30.0)
     async with db.read() as session:
         assert await fold.facts_from_raw(await session.connection(), 10**12) is None
+
+
+async def prepared(db: Database, tenant: int, cid: int) -> dict[int, fold.Prepared]:
+    async with db.read() as session:
+        return await fold.prepare(
+            await session.connection(), tenant_id=tenant, conversation_ids=[cid]
+        )
+
+
+def marked(ready: dict[int, fold.Prepared], cid: int) -> dict[int, fold.Prepared]:
+    """The prepared result with a count no fold computes: saved, it shows it was used."""
+    p = ready[cid]
+    return {cid: replace(p, facts={**p.facts, "messages_customer": 999})}
+
+
+async def fold_prepared(
+    db: Database, tenant: int, cid: int, ready: dict[int, fold.Prepared]
+) -> fold.Folded:
+    async with db.write_connection() as conn:
+        return await fold.fold(conn, tenant_id=tenant, conversation_ids=[cid], prepared=ready)
+
+
+async def test_a_prepared_fold_is_saved_only_while_nothing_it_read_changed(
+    db: Database, quiet_world: World
+) -> None:
+    """The outbox job reads and computes outside the write transaction; the write checks
+    the conversation's stamp and saves the prepared facts only when they are still true."""
+    tenant, agent_id = quiet_world.tenant_id, quiet_world.agent.id
+    script = Script(
+        opened_at=T0,
+        steps=[
+            Step(at(5), "contact", text("发票怎么开")),
+            Step(at(9), "system", event("assigned", account_id=agent_id)),
+            Step(at(20), "agent", text("您好"), agent_id),
+        ],
+    )
+    cid = await write_conversation(db, tenant, script)
+    ready = await prepared(db, tenant, cid)
+    assert ready[cid].facts["messages_customer"] == 1
+    assert ready[cid].day_terms is None  # still open: no terms, no analyzer
+    assert ready[cid].analyzer is None
+    # Nothing changed: the prepared facts are what is saved.
+    assert (await fold_prepared(db, tenant, cid, marked(ready, cid))).conversations == 1
+    assert (await fact_table(db, tenant))[cid]["messages_customer"] == 999
+
+    # A message after the read: the stale result is dropped and the fold computes afresh.
+    ready = await prepared(db, tenant, cid)
+    await add_steps(db, cid, [Step(at(30), "contact", text("要开专票"))])
+    await fold_prepared(db, tenant, cid, marked(ready, cid))
+    assert (await fact_table(db, tenant))[cid]["messages_customer"] == 2
+
+    # Closed after the read: the fold computes the facts and the terms the read had not.
+    ready = await prepared(db, tenant, cid)
+    await add_steps(db, cid, [Step(at(40), "system", event("closed", account_id=agent_id))])
+    folded = await fold_prepared(db, tenant, cid, marked(ready, cid))
+    assert folded.terms_changed == 1
+    facts = (await fact_table(db, tenant))[cid]
+    assert (facts["messages_customer"], facts["closed_at"]) == (2, at(40))
+    assert "专票" in (await term_table(db, tenant))[cid]
+
+    # Closed before the read: the terms are prepared too, and a changed rating (a row the
+    # stamp holds) or other report settings make the fold compute again.
+    ready = await prepared(db, tenant, cid)
+    day_terms = ready[cid].day_terms
+    assert day_terms is not None
+    assert "专票" in day_terms[1]
+    await fold_prepared(db, tenant, cid, marked(ready, cid))
+    assert (await fact_table(db, tenant))[cid]["messages_customer"] == 999
+    ready = await prepared(db, tenant, cid)
+    async with db.write_connection() as conn:
+        await conn.execute(
+            update(conversations).where(conversations.c.id == cid).values(rating_score=4)
+        )
+    await fold_prepared(db, tenant, cid, marked(ready, cid))
+    facts = (await fact_table(db, tenant))[cid]
+    assert (facts["messages_customer"], facts["rating_score"]) == (2, 4)
+    ready = await prepared(db, tenant, cid)
+    async with db.write_connection() as conn:
+        await report_settings.put(
+            conn,
+            tenant_id=tenant,
+            settings=ReportSettings.model_validate({"business_hours": OFFICE}),
+        )
+    await fold_prepared(db, tenant, cid, marked(ready, cid))
+    assert (await fact_table(db, tenant))[cid]["messages_customer"] == 2
+
+    # Another tenant's conversation, prepared or not, is skipped.
+    other = await make_world(db, TEST_SECRET, online=False)
+    async with db.write_connection() as conn:
+        folded = await fold.fold(
+            conn, tenant_id=other.tenant_id, conversation_ids=[cid], prepared=ready
+        )
+    assert folded == fold.Folded()
 
 
 def test_close_reasons_match_the_code_that_writes_them() -> None:

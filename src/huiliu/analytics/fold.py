@@ -42,6 +42,7 @@ The facts (``facts_of``, the one definition; docs/analytics.md says the same):
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from huiliu.analytics import rollup, terms
 from huiliu.analytics import settings as report_settings
+from huiliu.analytics.settings import ReportSettings
 from huiliu.analytics.triggers import KIND
 from huiliu.conversations.models import Conversation, ConversationStatus, Message, SenderType
 from huiliu.outbox.registry import Context, Job, Outcome
@@ -241,6 +243,17 @@ def customer_texts(messages: Sequence[Mapping[str, Any]]) -> list[str]:
     return out
 
 
+@dataclass(frozen=True)
+class Stamp:
+    """What a fold's result depends on, in a few rows: messages are never changed or
+    deleted and their seqs have no gap, so their count stands for all of them."""
+
+    conversation: dict[str, Any]
+    hours: WorkingHours | None
+    messages: int
+    survey: dict[str, Any] | None
+
+
 @dataclass
 class Raw:
     """What the fold reads of one conversation."""
@@ -250,12 +263,50 @@ class Raw:
     messages: list[dict[str, Any]]
     survey: dict[str, Any] | None
 
+    def stamp(self) -> Stamp:
+        return Stamp(self.conversation, self.hours, len(self.messages), self.survey)
+
 
 async def read_raw(
-    conn: AsyncConnection, conversation_ids: Sequence[int], *, tenant_id: int | None = None
+    conn: AsyncConnection,
+    conversation_ids: Sequence[int],
+    *,
+    tenant_id: int | None = None,
+    lock: bool = True,
 ) -> dict[int, Raw]:
-    """The raw rows of these conversations (only ``tenant_id``'s, when given), locked
-    against changes until the caller's transaction ends, in three statements."""
+    """The raw rows of these conversations (only ``tenant_id``'s, when given), in three
+    statements; with ``lock``, locked against changes until the caller's transaction ends."""
+    out = await _read_heads(conn, conversation_ids, tenant_id=tenant_id, lock=lock)
+    if out:
+        await _read_messages(conn, out)
+        await _read_surveys(conn, out)
+    return out
+
+
+async def read_stamps(
+    conn: AsyncConnection, conversation_ids: Sequence[int], *, tenant_id: int
+) -> dict[int, Stamp]:
+    """The stamps of these conversations as they are now, their rows locked as by
+    ``read_raw``: three short statements, whatever the conversations' length."""
+    heads = await _read_heads(conn, conversation_ids, tenant_id=tenant_id, lock=True)
+    if not heads:
+        return {}
+    await _read_surveys(conn, heads)
+    result = await conn.execute(
+        select(messages.c.conversation_id, func.count())
+        .where(messages.c.conversation_id.in_(sorted(heads)))
+        .group_by(messages.c.conversation_id)
+    )
+    counts: dict[int, int] = {int(cid): int(n) for cid, n in result}
+    return {
+        cid: Stamp(raw.conversation, raw.hours, counts.get(cid, 0), raw.survey)
+        for cid, raw in heads.items()
+    }
+
+
+async def _read_heads(
+    conn: AsyncConnection, conversation_ids: Sequence[int], *, tenant_id: int | None, lock: bool
+) -> dict[int, Raw]:
     ids = sorted(set(conversation_ids))
     if not ids:
         return {}
@@ -267,11 +318,12 @@ async def read_raw(
         .select_from(conversations.outerjoin(groups, groups.c.id == conversations.c.group_id))
         .where(conversations.c.id.in_(ids))
         .order_by(conversations.c.id)
+    )
+    if lock:
         # The writers of a conversation lock its row: a fold never saves facts older than
         # ones another fold saved after a later change. FOR NO KEY UPDATE: inserts that
         # refer to the conversation (a ticket, a message) do not wait for the fold.
-        .with_for_update(of=conversations, key_share=True)
-    )
+        query = query.with_for_update(of=conversations, key_share=True)
     if tenant_id is not None:
         query = query.where(conversations.c.tenant_id == tenant_id)
     out: dict[int, Raw] = {}
@@ -283,13 +335,14 @@ async def read_raw(
             messages=[],
             survey=None,
         )
-    if not out:
-        return out
+    return out
+
+
+async def _read_messages(conn: AsyncConnection, out: dict[int, Raw]) -> None:
     found = sorted(out)
     # Content only where the fold looks at it: events whole; of the customer's own texts
     # (menu taps left out) the text alone, cut to what the hot words count, extracted by
-    # the database (the fold runs in a write transaction: no JSON parsing of long
-    # conversations in Python while every other write waits).
+    # the database (no JSON parsing of long conversations in Python).
     own_text = and_(
         messages.c.sender_type == SenderType.contact.value,
         messages.c.content_type == "text",
@@ -320,6 +373,10 @@ async def read_raw(
     for values in result:
         message = dict(zip(keys, values, strict=True))
         out[int(message["conversation_id"])].messages.append(message)
+
+
+async def _read_surveys(conn: AsyncConnection, out: dict[int, Raw]) -> None:
+    found = sorted(out)
     for s in (
         await conn.execute(
             select(surveys.c.conversation_id, surveys.c.scale, surveys.c.score).where(
@@ -328,7 +385,6 @@ async def read_raw(
         )
     ).mappings():
         out[int(s["conversation_id"])].survey = dict(s)
-    return out
 
 
 async def facts_from_raw(conn: AsyncConnection, conversation_id: int) -> dict[str, Any] | None:
@@ -364,51 +420,132 @@ class Folded:
     terms_changed: int = 0
 
 
-async def fold(conn: AsyncConnection, *, tenant_id: int, conversation_ids: Sequence[int]) -> Folded:
+@dataclass
+class Prepared:
+    """A conversation's fold computed outside the write transaction (``prepare``), and
+    what it was computed from."""
+
+    stamp: Stamp
+    settings: ReportSettings
+    analyzer: terms.TermAnalyzer | None  # for a closed conversation
+    facts: dict[str, Any]
+    day_terms: terms.DayTerms | None
+
+
+Result = tuple[dict[str, Any], terms.DayTerms | None]  # facts; a closed one's day terms
+
+
+def _facts(raws: Mapping[int, Raw], settings: ReportSettings) -> dict[int, dict[str, Any]]:
+    return {
+        cid: facts_of(
+            raw.conversation, raw.messages, raw.survey, raw.hours or settings.business_hours
+        )
+        for cid, raw in raws.items()
+    }
+
+
+def _terms(
+    raws: Mapping[int, Raw],
+    facts: Mapping[int, dict[str, Any]],
+    settings: ReportSettings,
+    analyzer: terms.TermAnalyzer | None,
+) -> dict[int, Result]:
+    """Each conversation's facts with, once it closed, its customer's terms on the day it
+    opened (``analyzer`` is given when one is closed)."""
+    out: dict[int, Result] = {}
+    for cid, f in facts.items():
+        day_terms = None
+        if f["closed_at"] is not None and analyzer is not None:
+            day = f["opened_at"].astimezone(settings.zone).date()
+            day_terms = (day, analyzer.terms(customer_texts(raws[cid].messages)))
+        out[cid] = (f, day_terms)
+    return out
+
+
+def _any_closed(facts: Mapping[int, dict[str, Any]]) -> bool:
+    return any(f["closed_at"] is not None for f in facts.values())
+
+
+async def prepare(
+    conn: AsyncConnection, *, tenant_id: int, conversation_ids: Sequence[int]
+) -> dict[int, Prepared]:
+    """A fold's reading and computing, on a read connection, the computing in a thread
+    (jieba's segmentation of a long conversation takes tens of milliseconds): ``fold`` then
+    only checks that nothing changed and saves, so the single writer waits for no
+    segmentation and the event loop for none of it."""
+    raws = await read_raw(conn, conversation_ids, tenant_id=tenant_id, lock=False)
+    if not raws:
+        return {}
+    settings = await report_settings.get(conn, tenant_id=tenant_id)
+    facts = await asyncio.to_thread(_facts, raws, settings)
+    analyzer = await terms.analyzer_for(conn, tenant_id) if _any_closed(facts) else None
+    results = await asyncio.to_thread(_terms, raws, facts, settings, analyzer)
+    return {
+        cid: Prepared(raws[cid].stamp(), settings, analyzer, f, day_terms)
+        for cid, (f, day_terms) in results.items()
+    }
+
+
+async def fold(
+    conn: AsyncConnection,
+    *,
+    tenant_id: int,
+    conversation_ids: Sequence[int],
+    prepared: Mapping[int, Prepared] | None = None,
+) -> Folded:
     """Recompute and store the facts of these conversations of the tenant (and the terms of
     the closed ones), in the caller's write transaction. Ids of another tenant's or of no
-    conversation are skipped."""
+    conversation are skipped. A ``prepared`` result is saved as it is when the
+    conversation's rows, the settings and the analyzer are still the ones it was computed
+    from; the others are computed here."""
     await lock_tenant_shared(conn, tenant_id)
-    raws = await read_raw(conn, conversation_ids, tenant_id=tenant_id)
-    if not raws:
-        return Folded()
     settings = await report_settings.get(conn, tenant_id=tenant_id)
-    new: dict[int, dict[str, Any]] = {}
-    for cid, raw in raws.items():
-        hours = raw.hours or settings.business_hours
-        new[cid] = facts_of(raw.conversation, raw.messages, raw.survey, hours)
-    changed = await rollup.save_facts(conn, new)
-    closed = [cid for cid in raws if new[cid]["closed_at"] is not None]
+    results: dict[int, Result] = {}
+    rest = sorted(set(conversation_ids))
+    if prepared:
+        stamps = await read_stamps(conn, rest, tenant_id=tenant_id)
+        analyzer = None
+        if any(p.analyzer is not None for p in prepared.values()):
+            analyzer = await terms.analyzer_for(conn, tenant_id)
+        for cid in rest:
+            p = prepared.get(cid)
+            if (
+                p is not None
+                and stamps.get(cid) == p.stamp
+                and p.settings == settings
+                and (p.analyzer is None or p.analyzer is analyzer)
+            ):
+                results[cid] = (p.facts, p.day_terms)
+        # Gone, of another tenant, or changed since it was read: computed here.
+        rest = [cid for cid in rest if cid in stamps and cid not in results]
+    if rest:
+        raws = await read_raw(conn, rest, tenant_id=tenant_id)
+        facts = _facts(raws, settings)
+        analyzer = await terms.analyzer_for(conn, tenant_id) if _any_closed(facts) else None
+        results.update(_terms(raws, facts, settings, analyzer))
+    if not results:
+        return Folded()
+    changed = await rollup.save_facts(conn, {cid: facts for cid, (facts, _) in results.items()})
+    day_terms = {cid: t for cid, (_, t) in results.items() if t is not None}
     terms_changed = 0
-    if closed:
-        analyzer = await terms.analyzer_for(conn, tenant_id)
-        zone = settings.zone
-        terms_changed = await terms.save_terms(
-            conn,
-            tenant_id=tenant_id,
-            new={
-                cid: (
-                    new[cid]["opened_at"].astimezone(zone).date(),
-                    analyzer.terms(customer_texts(raws[cid].messages)),
-                )
-                for cid in closed
-            },
-        )
-    return Folded(conversations=len(raws), facts_changed=changed, terms_changed=terms_changed)
+    if day_terms:
+        terms_changed = await terms.save_terms(conn, tenant_id=tenant_id, new=day_terms)
+    return Folded(conversations=len(results), facts_changed=changed, terms_changed=terms_changed)
 
 
 async def run_job(ctx: Context, job: Job) -> Outcome:
-    """The outbox handler of ``analytics.conversation``: fold one conversation in one write
-    transaction. A conversation gone, or of another tenant, is done with nothing to do."""
+    """The outbox handler of ``analytics.conversation``: fold one conversation, read and
+    computed on a read connection, checked and saved in one short write transaction. A
+    conversation gone, or of another tenant, is done with nothing to do."""
     cid = job.payload.get("conversation_id")
     if not isinstance(cid, int) or isinstance(cid, bool):
         return Outcome.failed(f"payload has no conversation_id: {job.payload!r}")
-    # The tenant's term analyzer before any lock (jieba's dictionary loads once, in a thread):
-    # the write transaction then finds it ready.
     async with ctx.db.read() as session:
-        await terms.analyzer_for(await session.connection(), job.tenant_id)
+        ready = await prepare(
+            await session.connection(), tenant_id=job.tenant_id, conversation_ids=[cid]
+        )
     async with ctx.db.write_connection() as conn:
-        folded = await fold(conn, tenant_id=job.tenant_id, conversation_ids=[cid])
+        folded = await fold(conn, tenant_id=job.tenant_id, conversation_ids=[cid], prepared=ready)
     return Outcome.done(
         {
             "found": folded.conversations == 1,
