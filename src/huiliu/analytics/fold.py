@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -466,6 +467,21 @@ def _any_closed(facts: Mapping[int, dict[str, Any]]) -> bool:
     return any(f["closed_at"] is not None for f in facts.values())
 
 
+_PREPARING: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _preparing() -> asyncio.Semaphore:
+    """One fold prepares at a time on an event loop: an outbox batch holds fifty, and fifty
+    threads reading and segmenting at once would keep the interpreter lock from the message
+    writer's thread for hundreds of milliseconds; one after another they take as long."""
+    loop = asyncio.get_running_loop()
+    if loop not in _PREPARING:
+        _PREPARING[loop] = asyncio.Semaphore(1)
+    return _PREPARING[loop]
+
+
 async def prepare(
     conn: AsyncConnection, *, tenant_id: int, conversation_ids: Sequence[int]
 ) -> dict[int, Prepared]:
@@ -473,13 +489,14 @@ async def prepare(
     (jieba's segmentation of a long conversation takes tens of milliseconds): ``fold`` then
     only checks that nothing changed and saves, so the single writer waits for no
     segmentation and the event loop for none of it."""
-    raws = await read_raw(conn, conversation_ids, tenant_id=tenant_id, lock=False)
-    if not raws:
-        return {}
-    settings = await report_settings.get(conn, tenant_id=tenant_id)
-    facts = await asyncio.to_thread(_facts, raws, settings)
-    analyzer = await terms.analyzer_for(conn, tenant_id) if _any_closed(facts) else None
-    results = await asyncio.to_thread(_terms, raws, facts, settings, analyzer)
+    async with _preparing():
+        raws = await read_raw(conn, conversation_ids, tenant_id=tenant_id, lock=False)
+        if not raws:
+            return {}
+        settings = await report_settings.get(conn, tenant_id=tenant_id)
+        facts = await asyncio.to_thread(_facts, raws, settings)
+        analyzer = await terms.analyzer_for(conn, tenant_id) if _any_closed(facts) else None
+        results = await asyncio.to_thread(_terms, raws, facts, settings, analyzer)
     return {
         cid: Prepared(raws[cid].stamp(), settings, analyzer, f, day_terms)
         for cid, (f, day_terms) in results.items()

@@ -231,7 +231,7 @@ class MessageWriter:
         owners: list[int] = []  # for each new row, the request it answers
         opened_events: list[tuple[dict[str, Any], int]] = []  # (row, id) of 'opened' events
         opened_queues: set[tuple[int, int | None]] = set()  # (tenant, group) of new ones
-        async with self._db.write_connection() as conn:
+        async with self._db.write_connection(urgent=True) as conn:
             # 1. Visitors writing without a conversation: find or open one.
             conv_ids: list[int | None] = [r.conversation_id for r in batch]
             opened: dict[tuple[int, int, str], int] = {}

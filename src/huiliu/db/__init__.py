@@ -3,6 +3,13 @@
 SQLite (embedded) gets two engines over one WAL file: readers run concurrently, writers
 begin with ``BEGIN IMMEDIATE`` so a transaction never fails half-way on a lock upgrade.
 PostgreSQL uses one engine for both.
+
+SQLite has one writer at a time. Left to SQLite, connections waiting for it poll with
+growing sleeps (its busy handler), in no order: a batch of outbox jobs could keep the
+message writer waiting for seconds. So the process's ``write_connection`` transactions take
+turns through a ``WriteGate``: first come, first served, except that an urgent one (the
+message writer, which acks wait for) goes before the others, though never more than
+``URGENT_RUN`` times in a row while others wait.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -29,6 +37,59 @@ def _dumps(value: Any) -> str:
 
 # JSON columns (message content) through orjson: several times faster than the json module.
 _JSON: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": orjson.loads}
+
+
+URGENT_RUN = 4  # urgent turns in a row before a waiting normal one goes
+
+
+class WriteGate:
+    """One write transaction at a time, in order, the urgent ones first (module doc)."""
+
+    def __init__(self) -> None:
+        self._busy = False
+        self._urgent: deque[asyncio.Future[None]] = deque()
+        self._normal: deque[asyncio.Future[None]] = deque()
+        self._run = 0  # urgent turns given in a row while normal ones waited
+
+    @property
+    def waiting(self) -> int:
+        return len(self._urgent) + len(self._normal)
+
+    @asynccontextmanager
+    async def turn(self, *, urgent: bool = False) -> AsyncIterator[None]:
+        if self._busy or self._urgent or self._normal:
+            queue = self._urgent if urgent else self._normal
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            queue.append(waiter)
+            try:
+                await waiter
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled():
+                    self._next()  # given the turn as it was cancelled: pass it on
+                else:
+                    queue.remove(waiter)
+                raise
+        else:
+            self._busy = True
+        try:
+            yield
+        finally:
+            self._next()
+
+    def _next(self) -> None:
+        while True:
+            if self._urgent and (self._run < URGENT_RUN or not self._normal):
+                waiter = self._urgent.popleft()
+                self._run = self._run + 1 if self._normal else 0
+            elif self._normal:
+                waiter = self._normal.popleft()
+                self._run = 0
+            else:
+                self._busy = False
+                return
+            if not waiter.done():
+                waiter.set_result(None)  # the turn passes straight to it: still busy
+                return
 
 
 class Database:
@@ -60,6 +121,7 @@ class Database:
             self.writer = self.reader
         self._background_checkpoints = background_checkpoints
         self._checkpointer: asyncio.Task[None] | None = None
+        self.gate = WriteGate() if self.is_sqlite else None
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -74,9 +136,14 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def write_connection(self) -> AsyncIterator[AsyncConnection]:
-        """A Core connection in one transaction, for the hot message path."""
-        async with self.writer.begin() as conn:
+    async def write_connection(self, *, urgent: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A Core connection in one transaction (on SQLite, in its turn: ``urgent`` for the
+        message writer)."""
+        if self.gate is None:
+            async with self.writer.begin() as conn:
+                yield conn
+            return
+        async with self.gate.turn(urgent=urgent), self.writer.begin() as conn:
             yield conn
 
     def start_checkpointer(self, every_s: float = 1.0) -> None:
