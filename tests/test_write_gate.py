@@ -66,6 +66,21 @@ async def test_a_cancelled_waiter_loses_no_one_their_turn() -> None:
     assert gate.waiting == 0
 
 
+async def test_a_waiter_cancelled_just_before_the_release_is_passed_over() -> None:
+    gate, log = WriteGate(), list[str]()
+    async with gate.turn():
+        waiter = asyncio.create_task(_hold(gate, "gone", log))
+        await asyncio.sleep(0)
+        waiter.cancel()  # its future is cancelled now, its handler runs later
+    # The release above passed over it; its handler then finds it gone from the queue.
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    assert gate.waiting == 0
+    async with gate.turn():  # and the gate is free
+        log.append("next")
+    assert log == ["next"]
+
+
 async def test_an_urgent_write_waits_for_one_transaction_not_the_whole_queue(
     tmp_path: Path,
 ) -> None:

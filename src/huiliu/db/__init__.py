@@ -67,7 +67,9 @@ class WriteGate:
                 if waiter.done() and not waiter.cancelled():
                     self._next()  # given the turn as it was cancelled: pass it on
                 else:
-                    queue.remove(waiter)
+                    # Still queued, unless a release already passed over it.
+                    with contextlib.suppress(ValueError):
+                        queue.remove(waiter)
                 raise
         else:
             self._busy = True
