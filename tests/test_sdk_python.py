@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 
 from huiliu import sdk
@@ -557,19 +558,22 @@ async def test_an_expired_token_is_replaced_by_calling_the_token_function_again(
 ) -> None:
     session = await sdk.widget_session(server.base_url, world.widget_key)
     calls: list[str] = []
+    # Whole seconds: a token issued late in a second with ttl 1 may be dead within 50 ms,
+    # before its first connect; with ttl 3 it lives 2 to 3 s.
+    short = visitor_token(world, session.contact_id, ttl_s=3)
 
     async def token() -> str:
-        # First a token that lives one second, then the session's own.
+        # First the short-lived token, then the session's own.
         calls.append("short" if not calls else "fresh")
-        if calls[-1] == "short":
-            return visitor_token(world, session.contact_id, ttl_s=1)
-        return session.visitor_token
+        return short if calls[-1] == "short" else session.visitor_token
 
     client = HuiliuClient(proxy.url("visitor"), token, backoff=FAST)
     seen = Seen(client)
     async with client:
         assert calls == ["short"]
-        await asyncio.sleep(2.1)  # the short token has expired; the socket is still fine
+        expires = jwt.decode(short, options={"verify_signature": False})["exp"]
+        # The short token has expired; the socket is still fine.
+        await asyncio.sleep(max(0.0, expires - time.time()) + 0.1)
         assert await client.send("还在") is not None
         assert calls == ["short"]
         proxy.cut()  # the next connect presents the expired token: 4002
