@@ -432,6 +432,7 @@ class Run:
     sent_ids: set[str] = field(default_factory=set)
     delivered: set[str] = field(default_factory=set)
     latencies: list[int] = field(default_factory=list)
+    sent_at: list[int] = field(default_factory=list)  # each latency's send time, ns
     lags: list[int] = field(default_factory=list)
 
 
@@ -581,6 +582,7 @@ class Worker:
         stamp = int(text[: text.index(" ")])
         if run.t_measure <= stamp < run.t_end:
             run.latencies.append(now - stamp)
+            run.sent_at.append(stamp - run.t_measure)
         if run.t_measure <= now < run.t_end:
             run.in_window += 1
         if run.closed_loop and now < run.t_end:
@@ -699,6 +701,7 @@ class Worker:
             "missing_samples": sorted(missing)[:5],
             "errors": dict(run.errors),
             "latencies": run.latencies,
+            "sent_at": run.sent_at,
             "lags": run.lags,
             "drain_s": drain_s,
             "seq_gaps": self.seq_gaps - gaps0,
@@ -972,6 +975,28 @@ def bottleneck(row: dict[str, Any], offered: float | None) -> str:
     return " + ".join(parts) or "no CPU saturated (latency-bound)"
 
 
+def timeline(replies: list[dict[str, Any]], slot_s: float = 0.5) -> list[dict[str, Any]]:
+    """p50, p99 and max latency of the messages sent in each ``slot_s`` of the phase."""
+    slots: dict[int, list[int]] = {}
+    slot_ns = int(slot_s * 1e9)
+    for r in replies:
+        for sent_at, latency in zip(r["sent_at"], r["latencies"], strict=True):
+            slots.setdefault(sent_at // slot_ns, []).append(latency)
+    rows = []
+    for slot in sorted(slots):
+        values = sorted(slots[slot])
+        rows.append(
+            {
+                "t_s": round(slot * slot_s, 2),
+                "count": len(values),
+                "p50_ms": ms(percentile(values, 0.50)),
+                "p99_ms": ms(percentile(values, 0.99)),
+                "max_ms": ms(values[-1]),
+            }
+        )
+    return rows
+
+
 def merge_phase(replies: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
     latencies = sorted(x for r in replies for x in r["latencies"])
     lags = sorted(x for r in replies for x in r["lags"])
@@ -1001,6 +1026,7 @@ def merge_phase(replies: list[dict[str, Any]], seconds: float) -> dict[str, Any]
         "seq_dups": total("seq_dups"),
         "errors": dict(errors),
         "closes": [c for r in replies for c in r["closes"]],
+        "timeline": timeline(replies),
         "notes": [s for r in replies for s in (*r["samples"], *r["missing_samples"])][:10],
     }
 
@@ -1260,6 +1286,11 @@ class Bench:
             f"  {row['rate']:.0f} msg/s, p50 {row['p50_ms']} ms, p99 {row['p99_ms']} ms, "
             f"server CPU {row['server_cpu']} %, clients {row['client_cpu']} %; {row['check']}"
         )
+        if args.timeline:
+            log(
+                "  p99 ms per 0.5 s sent: "
+                + " ".join(f"{slot['p99_ms']:.0f}" for slot in row["timeline"])
+            )
 
     def _reconnect(self, target: Target, workers: Workers) -> None:
         args = self.args
@@ -1555,6 +1586,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         " phase) instead of new pairs per phase",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
+    parser.add_argument(
+        "--timeline",
+        action="store_true",
+        help="also log each relay phase's p99 latency per half second (when the stalls happen)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory and logs")
     parser.add_argument(
         "--set",

@@ -785,6 +785,67 @@ async def test_a_prepared_fold_is_saved_only_while_nothing_it_read_changed(
     assert folded == fold.Folded()
 
 
+async def test_a_conversation_that_only_grew_since_the_read_adds_its_new_messages(
+    db: Database, quiet_world: World
+) -> None:
+    """A busy conversation takes messages between the fold's read and its write: the write
+    reads only the new ones and computes the facts from both, not the whole history again;
+    any other change since the read (the rows the stamp holds) still means a fresh read."""
+    tenant, agent_id = quiet_world.tenant_id, quiet_world.agent.id
+    script = Script(
+        opened_at=T0,
+        steps=[
+            Step(at(5), "contact", text("发票怎么开")),
+            Step(at(9), "system", event("assigned", account_id=agent_id)),
+        ],
+    )
+    cid = await write_conversation(db, tenant, script)
+
+    def relabelled(ready: dict[int, fold.Prepared]) -> dict[int, fold.Prepared]:
+        """The prepared rows with the customer's message said to be the bot's: a fold that
+        counts a bot message used them rather than reading them again."""
+        p = ready[cid]
+        rows = [dict(m) for m in p.raw.messages]
+        first = next(m for m in rows if m["sender_type"] == "contact")
+        first["sender_type"] = "bot"
+        return {cid: replace(p, raw=replace(p.raw, messages=rows))}
+
+    ready = relabelled(await prepared(db, tenant, cid))
+    await add_steps(
+        db,
+        cid,
+        [
+            Step(at(20), "agent", text("您好"), agent_id),
+            Step(at(30), "contact", text("要开专票")),
+        ],
+    )
+    await fold_prepared(db, tenant, cid, ready)
+    facts = (await fact_table(db, tenant))[cid]
+    assert (facts["messages_bot"], facts["messages_customer"], facts["messages_agent"]) == (1, 1, 1)
+    assert facts["first_response_at"] == at(20)  # computed with the new rows
+    assert facts["agent_id"] == agent_id
+
+    # Rated since the read: a row the stamp holds changed, so everything is read afresh.
+    ready = relabelled(await prepared(db, tenant, cid))
+    await add_steps(db, cid, [Step(at(40), "contact", text("谢谢"))])
+    async with db.write_connection() as conn:
+        await conn.execute(
+            update(conversations).where(conversations.c.id == cid).values(rating_score=5)
+        )
+    await fold_prepared(db, tenant, cid, ready)
+    facts = (await fact_table(db, tenant))[cid]
+    assert (facts["messages_bot"], facts["messages_customer"], facts["rating_score"]) == (0, 3, 5)
+
+    # Closed since the read: read afresh too, with the texts the hot words count.
+    ready = relabelled(await prepared(db, tenant, cid))
+    await add_steps(db, cid, [Step(at(50), "system", event("closed", account_id=agent_id))])
+    folded = await fold_prepared(db, tenant, cid, ready)
+    assert folded.terms_changed == 1
+    facts = (await fact_table(db, tenant))[cid]
+    assert (facts["messages_bot"], facts["closed_at"]) == (0, at(50))
+    assert "专票" in (await term_table(db, tenant))[cid]
+
+
 def test_close_reasons_match_the_code_that_writes_them() -> None:
     from huiliu.channels.phone.actions import CLOSE_REASON
 

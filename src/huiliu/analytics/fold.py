@@ -46,12 +46,13 @@ import asyncio
 import re
 import weakref
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, case, func, select, text
+from sqlalchemy import Table, and_, case, func, literal, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
 
 from huiliu.analytics import rollup, terms
 from huiliu.analytics import settings as report_settings
@@ -339,16 +340,45 @@ async def _read_heads(
     return out
 
 
-async def _read_messages(conn: AsyncConnection, out: dict[int, Raw]) -> None:
-    found = sorted(out)
-    # Content only where the fold looks at it: events whole; of the customer's own texts
-    # (menu taps left out) the text alone, cut to what the hot words count, extracted by
-    # the database (no JSON parsing of long conversations in Python).
-    own_text = and_(
-        messages.c.sender_type == SenderType.contact.value,
-        messages.c.content_type == "text",
-        messages.c.content["button_id"].as_string().is_(None),
+async def _read_messages(
+    conn: AsyncConnection, out: dict[int, Raw], *, after: Mapping[int, int] | None = None
+) -> None:
+    """Append to each conversation of ``out`` its messages in seq order (with ``after``:
+    only those of the conversations it names, and only after the seq it gives)."""
+    # Content only where the fold looks at it: events whole; of a closed conversation's
+    # customer texts (menu taps left out; the hot words count them once it closed) the
+    # text alone, cut to what the hot words count, extracted by the database (no JSON
+    # parsing of long conversations in Python).
+    closed = sorted(
+        cid
+        for cid, raw in out.items()
+        if raw.conversation["status"] == ConversationStatus.closed.value
     )
+    text_column: Any = literal(None)
+    if closed:
+        own_text = and_(
+            messages.c.conversation_id.in_(closed),
+            messages.c.sender_type == SenderType.contact.value,
+            messages.c.content_type == "text",
+            messages.c.content["button_id"].as_string().is_(None),
+        )
+        text_column = case(
+            (
+                own_text,
+                func.substr(messages.c.content["text"].as_string(), 1, terms.MAX_TEXT_CHARS),
+            ),
+            else_=None,
+        )
+    where: ColumnElement[bool]
+    if after is None:
+        where = messages.c.conversation_id.in_(sorted(out))
+    else:
+        where = or_(
+            *(
+                and_(messages.c.conversation_id == cid, messages.c.seq > seq)
+                for cid, seq in sorted(after.items())
+            )
+        )
     result = await conn.execute(
         select(
             messages.c.conversation_id,
@@ -358,16 +388,10 @@ async def _read_messages(conn: AsyncConnection, out: dict[int, Raw]) -> None:
             case((messages.c.content_type == "event", messages.c.content), else_=None).label(
                 "content"
             ),
-            case(
-                (
-                    own_text,
-                    func.substr(messages.c.content["text"].as_string(), 1, terms.MAX_TEXT_CHARS),
-                ),
-                else_=None,
-            ).label("text"),
+            text_column.label("text"),
             messages.c.created_at,
         )
-        .where(messages.c.conversation_id.in_(found))
+        .where(where)
         .order_by(messages.c.conversation_id, messages.c.seq)
     )
     keys = list(result.keys())
@@ -431,6 +455,19 @@ class Prepared:
     analyzer: terms.TermAnalyzer | None  # for a closed conversation
     facts: dict[str, Any]
     day_terms: terms.DayTerms | None
+    raw: Raw  # what it was computed from: a conversation that only grew adds its new rows
+
+    def grown_into(self, now: Stamp) -> bool:
+        """``now`` is this stamp with messages added and nothing else changed, in a
+        conversation still open (a closed one takes none, and its terms need them all)."""
+        before = self.stamp
+        return (
+            now.messages > before.messages
+            and now.conversation == before.conversation
+            and now.hours == before.hours
+            and now.survey == before.survey
+            and now.conversation["status"] != ConversationStatus.closed.value
+        )
 
 
 Result = tuple[dict[str, Any], terms.DayTerms | None]  # facts; a closed one's day terms
@@ -498,7 +535,7 @@ async def prepare(
         analyzer = await terms.analyzer_for(conn, tenant_id) if _any_closed(facts) else None
         results = await asyncio.to_thread(_terms, raws, facts, settings, analyzer)
     return {
-        cid: Prepared(raws[cid].stamp(), settings, analyzer, f, day_terms)
+        cid: Prepared(raws[cid].stamp(), settings, analyzer, f, day_terms, raws[cid])
         for cid, (f, day_terms) in results.items()
     }
 
@@ -514,7 +551,10 @@ async def fold(
     the closed ones), in the caller's write transaction. Ids of another tenant's or of no
     conversation are skipped. A ``prepared`` result is saved as it is when the
     conversation's rows, the settings and the analyzer are still the ones it was computed
-    from; the others are computed here."""
+    from; one whose open conversation has only taken messages since is computed again from
+    what it read and the new messages alone (a busy conversation takes messages between the
+    read and the write, and its whole history is not read again inside the transaction);
+    the others are computed here."""
     await lock_tenant_shared(conn, tenant_id)
     settings = await report_settings.get(conn, tenant_id=tenant_id)
     results: dict[int, Result] = {}
@@ -524,15 +564,23 @@ async def fold(
         analyzer = None
         if any(p.analyzer is not None for p in prepared.values()):
             analyzer = await terms.analyzer_for(conn, tenant_id)
+        grown: dict[int, Raw] = {}
         for cid in rest:
             p = prepared.get(cid)
-            if (
-                p is not None
-                and stamps.get(cid) == p.stamp
-                and p.settings == settings
-                and (p.analyzer is None or p.analyzer is analyzer)
-            ):
+            now = stamps.get(cid)
+            if p is None or now is None or p.settings != settings:
+                continue
+            if now == p.stamp and (p.analyzer is None or p.analyzer is analyzer):
                 results[cid] = (p.facts, p.day_terms)
+            elif p.grown_into(now):
+                grown[cid] = replace(p.raw, messages=list(p.raw.messages))
+        if grown:
+            await _read_messages(
+                conn, grown, after={cid: prepared[cid].stamp.messages for cid in grown}
+            )
+            for cid, raw in grown.items():
+                if len(raw.messages) == stamps[cid].messages:
+                    results[cid] = (_facts({cid: raw}, settings)[cid], None)
         # Gone, of another tenant, or changed since it was read: computed here.
         rest = [cid for cid in rest if cid in stamps and cid not in results]
     if rest:

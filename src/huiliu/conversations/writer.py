@@ -20,7 +20,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Boolean, Table, bindparam, case, func, insert, literal, select, update
+from sqlalchemy import (
+    Boolean,
+    Select,
+    Table,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -101,6 +112,70 @@ class _SameAs:
     """A resend inside one batch: answered by the ack of the batch's ``row``-th new message."""
 
     row: int
+
+
+def _lock_statement(*, sqlite: bool) -> Select[Any]:
+    """The batch's conversations, locked (``FOR UPDATE``; on SQLite the write transaction
+    is the lock), with on SQLite the newest message id (see ``insert_messages``)."""
+    top_id = (
+        select(func.coalesce(func.max(messages.c.id), 0)).scalar_subquery()
+        if sqlite
+        else literal(0)
+    )
+    return (
+        select(
+            conversations.c.id,
+            conversations.c.tenant_id,
+            conversations.c.contact_id,
+            conversations.c.assignee_id,
+            conversations.c.group_id,
+            conversations.c.status,
+            conversations.c.last_seq,
+            conversations.c.with_bot,
+            conversations.c.channel,
+            conversations.c.last_contact_message_at,
+            conversations.c.last_agent_message_at,
+            top_id.label("top_message_id"),
+        )
+        .where(conversations.c.id.in_(bindparam("ids", expanding=True)))
+        .order_by(conversations.c.id)
+        .with_for_update()
+    )
+
+
+# The writer's statements, built once: building one (and its cache key, a fresh column type
+# in it most of all) cost more than running it.
+_LOCK = {sqlite: _lock_statement(sqlite=sqlite) for sqlite in (False, True)}
+# The rows of client_msg_ids sent before, in the batch's conversations (step 3 of _store).
+_RESENT = select(
+    messages.c.id,
+    messages.c.conversation_id,
+    messages.c.seq,
+    messages.c.sender_type,
+    messages.c.sender_id,
+    messages.c.client_msg_id,
+).where(
+    messages.c.conversation_id.in_(bindparam("ids", expanding=True)),
+    messages.c.client_msg_id.in_(bindparam("wanted", expanding=True)),
+)
+_AT = bindparam("b_at", type_=UTCDateTime())
+# Each touched conversation's last_seq and the times of its latest messages, one executemany.
+_TOUCH = (
+    update(conversations)
+    .where(conversations.c.id == bindparam("b_id"))
+    .values(
+        last_seq=bindparam("b_seq"),
+        last_message_at=_AT,
+        last_agent_message_at=case(
+            (bindparam("b_agent", type_=Boolean()), _AT),
+            else_=conversations.c.last_agent_message_at,
+        ),
+        last_contact_message_at=case(
+            (bindparam("b_contact", type_=Boolean()), _AT),
+            else_=conversations.c.last_contact_message_at,
+        ),
+    )
+)
 
 
 class StoreFailed(AppError):
@@ -262,32 +337,7 @@ class MessageWriter:
             # 2. Lock the conversations, in id order so two writers never deadlock. On
             # SQLite the same round trip reads the newest message id (see insert_messages).
             sqlite = conn.dialect.name == "sqlite"
-            top_id = (
-                select(func.coalesce(func.max(messages.c.id), 0)).scalar_subquery()
-                if sqlite
-                else literal(0)
-            )
-            rows = (
-                await conn.execute(
-                    select(
-                        conversations.c.id,
-                        conversations.c.tenant_id,
-                        conversations.c.contact_id,
-                        conversations.c.assignee_id,
-                        conversations.c.group_id,
-                        conversations.c.status,
-                        conversations.c.last_seq,
-                        conversations.c.with_bot,
-                        conversations.c.channel,
-                        conversations.c.last_contact_message_at,
-                        conversations.c.last_agent_message_at,
-                        top_id.label("top_message_id"),
-                    )
-                    .where(conversations.c.id.in_(ids))
-                    .order_by(conversations.c.id)
-                    .with_for_update()
-                )
-            ).all()
+            rows = (await conn.execute(_LOCK[sqlite], {"ids": ids})).all()
             states = {
                 row.id: _ConvState(
                     ref=ConversationRef(
@@ -312,19 +362,7 @@ class MessageWriter:
             wanted = {r.client_msg_id for r in batch if r.client_msg_id is not None}
             existing: dict[tuple[int, str, int, str], Ack] = {}
             if wanted:
-                found = await conn.execute(
-                    select(
-                        messages.c.id,
-                        messages.c.conversation_id,
-                        messages.c.seq,
-                        messages.c.sender_type,
-                        messages.c.sender_id,
-                        messages.c.client_msg_id,
-                    ).where(
-                        messages.c.conversation_id.in_(ids),
-                        messages.c.client_msg_id.in_(wanted),
-                    )
-                )
+                found = await conn.execute(_RESENT, {"ids": ids, "wanted": sorted(wanted)})
                 for m in found:
                     existing[(m.conversation_id, m.sender_type, m.sender_id, m.client_msg_id)] = (
                         Ack(
@@ -431,24 +469,7 @@ class MessageWriter:
                     for cid, s in states.items()
                     if s.touched
                 ]
-                at = bindparam("b_at", type_=UTCDateTime())
-                await conn.execute(
-                    update(conversations)
-                    .where(conversations.c.id == bindparam("b_id"))
-                    .values(
-                        last_seq=bindparam("b_seq"),
-                        last_message_at=at,
-                        last_agent_message_at=case(
-                            (bindparam("b_agent", type_=Boolean()), at),
-                            else_=conversations.c.last_agent_message_at,
-                        ),
-                        last_contact_message_at=case(
-                            (bindparam("b_contact", type_=Boolean()), at),
-                            else_=conversations.c.last_contact_message_at,
-                        ),
-                    ),
-                    touched,
-                )
+                await conn.execute(_TOUCH, touched)
             # 6. Webhook deliveries and offline pushes, in this transaction; for a merchant
             # without endpoints, a cached lookup and nothing more.
             await triggers.on_messages(

@@ -28,6 +28,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 
+from huiliu.db import sqlite_driver
+
 log = logging.getLogger(__name__)
 
 
@@ -109,8 +111,9 @@ class Database:
             path = parsed.database
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self.reader = create_async_engine(url, pool_size=8, max_overflow=8, **_JSON)
-            self.writer = create_async_engine(url, pool_size=2, max_overflow=4, **_JSON)
+            fast = {"async_creator": sqlite_driver.creator(url), **_JSON}
+            self.reader = create_async_engine(url, pool_size=8, max_overflow=8, **fast)
+            self.writer = create_async_engine(url, pool_size=2, max_overflow=4, **fast)
             for engine, immediate in ((self.reader, False), (self.writer, True)):
                 _configure_sqlite(
                     engine,
@@ -195,6 +198,11 @@ def _configure_sqlite(
         cursor.execute(f"PRAGMA wal_autocheckpoint={0 if background_checkpoints else 1000}")
         cursor.close()
 
+    begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # On the driver's cursor: no statement to compile, no result to build.
+        cursor = conn.connection.dbapi_connection.cursor()
+        cursor.execute(begin)
+        cursor.close()
