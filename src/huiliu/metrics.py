@@ -30,7 +30,8 @@ FRAME_ERRORS = Counter(
 )
 OUTBOX_JOBS = Counter(
     "huiliu_outbox_jobs_total",
-    "Outbox jobs run, by kind and outcome (done, retried, failed, dead).",
+    "Outbox jobs finished, by kind and outcome (done, retried, failed, dead; coalesced: done by "
+    "the run of an earlier job of their ref).",
     ["kind", "outcome"],
 )
 SLOW_CONSUMERS = Counter(

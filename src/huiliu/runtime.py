@@ -48,8 +48,9 @@ def outbox_handlers() -> Registry:
     registry.register(WEBHOOK_KIND, webhooks_delivery.deliver)
     # A conversation's replies reach the customer in the order they were written.
     registry.register(CHANNEL_KIND, channels_outbound.deliver, ordered=True)
-    # A conversation's report facts: folds of one conversation never overlap.
-    registry.register(analytics_fold.KIND, analytics_fold.run_job, ordered=True)
+    # A conversation's report facts: folds of one conversation never overlap, and one
+    # fold does every fold queued behind it (each reads the truth when it runs).
+    registry.register(analytics_fold.KIND, analytics_fold.run_job, coalesced=True)
     return registry
 
 

@@ -26,6 +26,9 @@ class Job:
     payload: dict[str, Any]
     attempt: int  # 1 on the first run
     created_at: datetime
+    # A coalesced kind's later jobs of the same ref, queued before this run was claimed:
+    # done by this run when it is done (``Registry.register``).
+    covers: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,16 +79,24 @@ class Registry:
     def __init__(self) -> None:
         self._handlers: dict[str, Handler] = {}
         self._ordered: set[str] = set()
+        self._coalesced: set[str] = set()
 
-    def register(self, kind: str, handler: Handler, *, ordered: bool = False) -> None:
+    def register(
+        self, kind: str, handler: Handler, *, ordered: bool = False, coalesced: bool = False
+    ) -> None:
         """``ordered``: jobs of this kind with the same ``ref_id`` run one at a time, in the
         order they were queued (a conversation's replies on a channel), each waiting for the
-        one before it to finish, retries included."""
+        one before it to finish, retries included. ``coalesced`` (ordered too): a run
+        reads the truth when it runs (a report fold), so one that is done does the jobs of
+        its ref queued behind it before it was claimed; they are marked done with it and
+        never run."""
         if kind in self._handlers:
             raise ValueError(f"outbox kind {kind!r} has a handler already")
         self._handlers[kind] = handler
-        if ordered:
+        if ordered or coalesced:
             self._ordered.add(kind)
+        if coalesced:
+            self._coalesced.add(kind)
 
     def get(self, kind: str) -> Handler | None:
         return self._handlers.get(kind)
@@ -97,3 +108,7 @@ class Registry:
     @property
     def ordered_kinds(self) -> list[str]:
         return sorted(self._ordered)
+
+    @property
+    def coalesced_kinds(self) -> list[str]:
+        return sorted(self._coalesced)

@@ -138,14 +138,18 @@ async def claim(
     lock_s: float,
     max_attempts: int,
     ordered: Sequence[str] = (),
+    coalesced: Sequence[str] = (),
 ) -> list[Job]:
     """Take up to ``limit`` due jobs for ``lock_s`` seconds and count the attempt. On
     PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets workers claim side by side without waiting
     on each other; on SQLite the write transaction (``BEGIN IMMEDIATE``) admits one
     claimer at a time. The attempt is counted now, so a job that kills its worker every
-    time still runs out of attempts."""
+    time still runs out of attempts. A job of a ``coalesced`` kind (ordered too) carries
+    the ids of the pending jobs of its ref queued behind it (``Job.covers``): committed
+    before this claim, so what they were queued for is there when it runs."""
     now = utcnow()
     locked_until = now + timedelta(seconds=lock_s)
+    ordered = sorted({*ordered, *coalesced})
     due = (
         select(jobs.c.id)
         .where(*_due(kinds, ordered, now, max_attempts))
@@ -163,12 +167,14 @@ async def claim(
                     jobs.c.id,
                     jobs.c.tenant_id,
                     jobs.c.kind,
+                    jobs.c.ref_id,
                     jobs.c.payload,
                     jobs.c.attempts,
                     jobs.c.created_at,
                 )
             )
         ).all()
+        covers = await _behind(conn, [r for r in rows if r.kind in coalesced])
     claimed = [
         Job(
             id=r.id,
@@ -177,10 +183,35 @@ async def claim(
             payload=r.payload,
             attempt=r.attempts,
             created_at=r.created_at,
+            covers=covers.get(r.id, ()),
         )
         for r in rows
     ]
     return sorted(claimed, key=lambda job: job.id)
+
+
+async def _behind(conn: AsyncConnection, heads: Sequence[Any]) -> dict[int, tuple[int, ...]]:
+    """For each claimed job of a coalesced kind, the pending jobs of its tenant, kind and
+    ref queued after it."""
+    if not heads:
+        return {}
+    head_of = {(h.tenant_id, h.kind, h.ref_id): h.id for h in heads}
+    found = await conn.execute(
+        select(jobs.c.id, jobs.c.tenant_id, jobs.c.kind, jobs.c.ref_id)
+        .where(
+            jobs.c.status == OutboxStatus.pending.value,
+            jobs.c.kind.in_(sorted({h.kind for h in heads})),
+            jobs.c.ref_id.in_(sorted({h.ref_id for h in heads})),
+            jobs.c.id > min(h.id for h in heads),
+        )
+        .order_by(jobs.c.id)
+    )
+    out: dict[int, list[int]] = {}
+    for r in found:
+        head = head_of.get((r.tenant_id, r.kind, r.ref_id))
+        if head is not None and r.id > head:
+            out.setdefault(head, []).append(r.id)
+    return {head: tuple(ids) for head, ids in out.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,8 +257,31 @@ async def finish(db: Database, finished: Sequence[Finished]) -> None:
         }
         for f in finished
     ]
+    # What a coalesced job did for the jobs behind it: they are done too, unless another
+    # worker took one meanwhile (its own outcome stands).
+    covered = [
+        {"c_id": covered_id, "c_result": {"coalesced_into": f.job.id}}
+        for f in finished
+        if f.status is OutboxStatus.done
+        for covered_id in f.job.covers
+    ]
     async with db.write_connection() as conn:
         await conn.execute(stmt, params)
+        if covered:
+            await conn.execute(
+                update(jobs)
+                .where(
+                    jobs.c.id == bindparam("c_id"),
+                    jobs.c.status == OutboxStatus.pending.value,
+                    or_(jobs.c.locked_until.is_(None), jobs.c.locked_until <= now),
+                )
+                .values(
+                    status=OutboxStatus.done.value,
+                    result=bindparam("c_result", type_=Json),
+                    done_at=now,
+                ),
+                covered,
+            )
 
 
 async def bury_abandoned(db: Database, *, max_attempts: int) -> int:

@@ -45,6 +45,7 @@ class WorkerStats:
     retried: int = 0
     failed: int = 0
     dead: int = 0
+    coalesced: int = 0  # done by a run of an earlier job of their ref (never ran)
 
     def copy(self) -> WorkerStats:
         return dataclasses.replace(self)
@@ -139,6 +140,7 @@ class Worker:
             lock_s=settings.outbox_lock_s,
             max_attempts=settings.outbox_max_attempts,
             ordered=ordered,
+            coalesced=self._registry.coalesced_kinds,
         )
         if not claimed:
             return 0
@@ -147,6 +149,9 @@ class Worker:
         await service.finish(self._db, finished)
         for item in finished:
             self._count(item.job.kind, item.status)
+            if item.status is OutboxStatus.done and item.job.covers:
+                self.stats.coalesced += len(item.job.covers)
+                metrics.OUTBOX_JOBS.labels(item.job.kind, "coalesced").inc(len(item.job.covers))
         return len(claimed)
 
     async def _run_job(self, ctx: Context, job: Job) -> Outcome:
