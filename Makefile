@@ -98,6 +98,7 @@ bench: setup
 	$(BIN)/python bench/campaigns.py
 	$(BIN)/python bench/reports.py --database-url sqlite+aiosqlite:///$(CURDIR)/data/bench-reports.db --generate 1000000
 	$(BIN)/python bench/fold.py
+	$(BIN)/python bench/writer.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache $(FRONT)/node_modules $(FRONT)/dist
