@@ -93,6 +93,14 @@ def test_homophones_and_pinyin_initials_meet_their_word() -> None:
     assert matcher.match("fp")[0].entry_id == 0
 
 
+def test_an_entry_scores_as_the_mean_of_its_two_best_rows() -> None:
+    entries = [Entry(0, ["退款", "退货"]), Entry(1, ["发票"]), Entry(2, ["积分", "优惠券", "会员"])]
+    matcher = Matcher.build(entries, classifier=False, calibrate=False)
+    rows = np.asarray([0.9, 0.5, 0.8, 0.3, 0.7, 0.7])
+    # A single lucky row (0.9) counts less than two that agree; one row stands alone.
+    assert matcher._entry_scores(rows).tolist() == pytest.approx([0.7, 0.8, 0.7])
+
+
 def test_an_empty_knowledge_base_matches_nothing() -> None:
     assert Matcher.build([]).match("退款") == []
 

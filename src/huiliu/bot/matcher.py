@@ -1,7 +1,8 @@
 """The bot's matcher: which knowledge-base entries a customer's question means, and how sure.
 
 Every entry is a standard question and its similar questions; all of them are indexed as
-rows, and an entry scores as its best row, by these signals fused (``Weights``):
+rows, and an entry scores as the mean of its two best rows, by these signals fused
+(``Weights``):
 
 - **words**: BM25-weighted word vectors (jieba for Chinese), cosine against the query (weight
   0 by default: they serve the classifier);
@@ -43,6 +44,12 @@ MAX_CLASSIFIER_WEIGHTS = 8_000_000  # entries × features kept in memory (float3
 # Above this many questions, a query's embedding is compared with every entry's centroid
 # first, and with the questions of the best entries (by centroid or by words) only.
 DENSE_EXACT_ROWS = 20_000
+# In the classifier's features the embedding block counts this many times the words' and
+# the characters' (each block's rows have unit length): the embedding carries meaning across
+# paraphrases, the n-grams mostly tell near-neighbours apart. 2–4 did better than 1 on
+# five-fold splits of the in-domain KB's own similar questions (3 with Banking77's and
+# CLINC150's KB-side splits no worse).
+CLASSIFIER_EMBEDDING_SCALE = 3.0
 SHORTLIST = 200
 K1 = 1.2
 B = 0.75
@@ -99,7 +106,7 @@ class Weights:
     words: float = 0.0
     chars: float = 0.5
     embedding: float = 1.0
-    classifier: float = 0.5
+    classifier: float = 1.0
 
 
 class _Vectorizer:
@@ -438,7 +445,7 @@ class Matcher:
             total += w.embedding
         if total:
             row_scores /= total
-        entry_scores = np.maximum.reduceat(row_scores, self._starts)
+        entry_scores = self._entry_scores(row_scores)
         similarity = entry_scores.copy()
         votes = np.zeros(len(self.entries))
         if f.classifier is not None and (qw.nnz or qc.nnz or qe is not None):
@@ -473,6 +480,19 @@ class Matcher:
                 )
             )
         return out
+
+    def _entry_scores(self, row_scores: Floats) -> Floats:
+        """Each entry's score: the mean of its two best rows (its one row if it has one).
+        One row alone that happens to share words with the query counts for less than two
+        that agree, so a near-neighbour entry wins less often by a single lucky row."""
+        best = np.maximum.reduceat(row_scores, self._starts)
+        # The first row of each entry reaching its best, masked to find the second best.
+        reaching = np.flatnonzero(row_scores >= best[self._row_entry])
+        owners = self._row_entry[reaching]  # sorted: rows are sorted by entry
+        masked = row_scores.copy()
+        masked[reaching[np.flatnonzero(np.diff(owners, prepend=-1))]] = -np.inf
+        second = np.maximum.reduceat(masked, self._starts)
+        return np.asarray((best + np.where(np.isfinite(second), second, best)) / 2)
 
     def _dense(self, qe: npt.NDArray[np.float32], lexical: Floats) -> Floats:
         """The query embedding's cosine with every question (0 for those left out)."""
@@ -528,7 +548,9 @@ def _train(fitted: _Fitted, row_entry: npt.NDArray[np.int64]) -> _Classifier:
 
     parts = [fitted.words.matrix, fitted.chars.matrix]
     if fitted.embeddings is not None:
-        parts.append(sparse.csr_matrix(fitted.embeddings.astype(np.float64)))
+        parts.append(
+            sparse.csr_matrix(fitted.embeddings.astype(np.float64) * CLASSIFIER_EMBEDDING_SCALE)
+        )
     model = LinearSVC(C=0.5, max_iter=2000)
     model.fit(sparse.hstack(parts, format="csr"), row_entry)
     coef = np.asarray(model.coef_, dtype=np.float32)
@@ -541,7 +563,8 @@ def _train(fitted: _Fitted, row_entry: npt.NDArray[np.int64]) -> _Classifier:
         classes=np.asarray(model.classes_, dtype=np.int64),
         words=np.ascontiguousarray(coef[:, :nw]),
         chars=np.ascontiguousarray(coef[:, nw : nw + nc]),
-        embedding=np.ascontiguousarray(coef[:, nw + nc :])
+        # Scaled back in, so a query's own (unscaled) embedding is what it multiplies.
+        embedding=np.ascontiguousarray(coef[:, nw + nc :] * CLASSIFIER_EMBEDDING_SCALE)
         if fitted.embeddings is not None
         else None,
         intercept=intercept,
