@@ -181,6 +181,19 @@ async def test_breach_warnings_are_recorded_and_told_once_to_who_sees_the_ticket
 async def test_a_ticket_solved_before_the_reopen_window_stays_solved_and_the_sweep_closes_it(
     http: httpx.AsyncClient, db: Database, server: ThreadServer, world: World
 ) -> None:
+    # The server's own sweep (every 30 s) would close the backdated ticket whenever its turn
+    # fell between the backdating and the reopen attempts: this test sweeps when it says.
+    sweeper = server.runtime.sla_sweeper
+    await server.call(sweeper.stop())
+    try:
+        await _solved_past_the_window(http, db, server, world)
+    finally:
+        await server.call(sweeper.start())
+
+
+async def _solved_past_the_window(
+    http: httpx.AsyncClient, db: Database, server: ThreadServer, world: World
+) -> None:
     await put_settings(http, world, {"reopen_window_days": 1})
     t = await new_ticket(http, world)
     token = world.agent.token
