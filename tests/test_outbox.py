@@ -11,7 +11,7 @@ import contextlib
 import secrets
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -181,6 +181,19 @@ async def test_a_failing_job_backs_off_and_dies_after_the_most_attempts(
     assert (worker.stats.retried, worker.stats.dead) == (2, 1)
 
 
+async def enqueue_lines(
+    db: Database, world: World, job_kind: str, jobs: Sequence[tuple[int, int]]
+) -> list[int]:
+    """Jobs ``(n, ref)`` of ``job_kind`` (payload ``{"n": n}``), in one transaction."""
+    async with db.write() as session:
+        return [
+            await service.enqueue(
+                session, tenant_id=world.tenant_id, kind=job_kind, payload={"n": n}, ref_id=ref
+            )
+            for n, ref in jobs
+        ]
+
+
 async def test_ordered_jobs_of_one_ref_run_one_at_a_time_in_order(
     db: Database, world: World, ctx: Context
 ) -> None:
@@ -191,13 +204,7 @@ async def test_ordered_jobs_of_one_ref_run_one_at_a_time_in_order(
     # The first of conversation 1's three replies fails once; the others wait behind it,
     # while conversation 2's reply goes at once.
     handler = Recorder(Outcome.retry("HTTP 503"))
-    async with db.write() as session:
-        ids = [
-            await service.enqueue(
-                session, tenant_id=world.tenant_id, kind=job_kind, payload={"n": n}, ref_id=ref
-            )
-            for n, ref in ((1, 1), (2, 1), (3, 2), (4, 1))
-        ]
+    ids = await enqueue_lines(db, world, job_kind, ((1, 1), (2, 1), (3, 2), (4, 1)))
     registry = Registry()
     registry.register(job_kind, handler, ordered=True)
     worker = Worker(db, registry, settings)
@@ -220,36 +227,20 @@ async def test_a_coalesced_run_does_the_jobs_of_its_ref_queued_before_its_claim(
         Backend("x", db.url, "", ""), outbox_backoff_s=0.01, outbox_backoff_max_s=0.01
     )
     job_kind = kind()
-    ran_first = asyncio.Event()
-    go_on = asyncio.Event()
-    script: list[Outcome] = [Outcome.retry("HTTP 503")]
-    runs: list[int] = []
+    handler = Recorder(Outcome.retry("HTTP 503"))  # the first run, job 1's
 
-    async def handler(_ctx: Context, job: Job) -> Outcome:
-        runs.append(job.payload["n"])
-        if job.payload["n"] == 1 and not ran_first.is_set():
-            ran_first.set()
-            await go_on.wait()
-        return script.pop(0) if script and job.payload["n"] == 1 else Outcome.done()
+    def runs() -> list[int]:
+        return [r.payload["n"] for r in handler.runs]
 
-    async with db.write() as session:
-        ids = [
-            await service.enqueue(
-                session, tenant_id=world.tenant_id, kind=job_kind, payload={"n": n}, ref_id=ref
-            )
-            for n, ref in ((1, 1), (2, 1), (3, 2), (4, 1))
-        ]
+    ids = await enqueue_lines(db, world, job_kind, ((1, 1), (2, 1), (3, 2), (4, 1)))
     registry = Registry()
     registry.register(job_kind, handler, coalesced=True)
     assert registry.ordered_kinds == [job_kind]  # coalesced kinds are ordered too
     worker = Worker(db, registry, settings)
 
     # The first run of ref 1 fails: nothing behind it is done; ref 2 runs beside it.
-    batch = asyncio.create_task(worker.run_once(ctx))
-    await ran_first.wait()
-    go_on.set()
-    assert await batch == 2
-    assert sorted(runs) == [1, 3]
+    assert await worker.run_once(ctx) == 2
+    assert runs() == [1, 3]
     assert [(await row(db, i)).status for i in ids] == [
         OutboxStatus.pending,
         OutboxStatus.pending,
@@ -259,7 +250,7 @@ async def test_a_coalesced_run_does_the_jobs_of_its_ref_queued_before_its_claim(
     await asyncio.sleep(0.05)  # the retry's back-off
     # Its second run is done and does jobs 2 and 4, queued before it was claimed.
     assert await worker.run_once(ctx) == 1
-    assert runs == [1, 3, 1]
+    assert runs() == [1, 3, 1]
     for covered in (ids[1], ids[3]):
         stored = await row(db, covered)
         assert (stored.status, stored.attempts) == (OutboxStatus.done, 0)
@@ -268,27 +259,18 @@ async def test_a_coalesced_run_does_the_jobs_of_its_ref_queued_before_its_claim(
     assert await worker.run_once(ctx) == 0
 
     # A job queued after a claim runs after that run, on its own.
-    runs.clear()
-    async with db.write() as session:
-        later = [
-            await service.enqueue(
-                session, tenant_id=world.tenant_id, kind=job_kind, payload={"n": n}, ref_id=1
-            )
-            for n in (5, 6)
-        ]
+    handler.runs.clear()
+    later = await enqueue_lines(db, world, job_kind, ((5, 1), (6, 1)))
     claimed = await service.claim(
         db, kinds=[job_kind], limit=10, lock_s=30, max_attempts=5, coalesced=[job_kind]
     )
     assert [(j.id, j.covers) for j in claimed] == [(later[0], (later[1],))]
-    async with db.write() as session:
-        newest = await service.enqueue(
-            session, tenant_id=world.tenant_id, kind=job_kind, payload={"n": 7}, ref_id=1
-        )
+    (newest,) = await enqueue_lines(db, world, job_kind, ((7, 1),))
     await service.finish(db, [service.Finished(claimed[0], OutboxStatus.done, None, None, None)])
     assert (await row(db, later[1])).status is OutboxStatus.done
     assert (await row(db, newest)).status is OutboxStatus.pending
     assert await worker.run_once(ctx) == 1
-    assert runs == [7]
+    assert runs() == [7]
 
 
 async def test_a_final_failure_is_not_retried(
