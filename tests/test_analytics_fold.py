@@ -1046,6 +1046,61 @@ async def test_rollups_equal_a_recomputation_whatever_the_order_of_folds(
     assert sum(v["conversations"] for v in expected_buckets.values()) == len(ids)
 
 
+async def test_a_batch_of_fold_jobs_folds_each_tenant_at_once_and_keeps_each_outcome(
+    db: Database, quiet_world: World
+) -> None:
+    """The worker's batch of folds: every conversation folded as alone, each job with its
+    own outcome — another tenant's conversation found by its own tenant's job only, a job
+    without a conversation failed — and a second batch changes nothing."""
+    rng = random.Random(11)
+    other = await make_world(db, TEST_SECRET, online=False)
+    agents = [a.id for a in quiet_world.agents]
+    mine = [
+        await write_conversation(
+            db, quiet_world.tenant_id, random_script(rng, T0 + timedelta(hours=n), agents, [])
+        )
+        for n in range(6)
+    ]
+    theirs = await write_conversation(
+        db, other.tenant_id, random_script(rng, T0, [a.id for a in other.agents], [])
+    )
+    jobs = [
+        Job(100 + n, quiet_world.tenant_id, fold.KIND, {"conversation_id": cid}, 1, T0)
+        for n, cid in enumerate(mine)
+    ]
+    jobs += [
+        Job(200, other.tenant_id, fold.KIND, {"conversation_id": theirs}, 1, T0),
+        Job(201, quiet_world.tenant_id, fold.KIND, {"conversation_id": theirs}, 1, T0),
+        Job(202, quiet_world.tenant_id, fold.KIND, {"conversation_id": "7"}, 1, T0),
+    ]
+    async with httpx.AsyncClient() as client:
+        ctx = Context(db=db, http=client, settings=cast(Any, None))
+        first = await fold.run_jobs(ctx, jobs)
+        again = await fold.run_jobs(ctx, jobs)
+    with_terms = set(await term_table(db, quiet_world.tenant_id)) | set(
+        await term_table(db, other.tenant_id)
+    )
+    assert with_terms  # some of the random conversations closed with words to count
+    for job, outcome in zip(jobs[:7], first[:7], strict=True):
+        cid = job.payload["conversation_id"]
+        assert (outcome.status, outcome.result) == (
+            "done",
+            {"found": True, "facts_changed": True, "terms_changed": cid in with_terms},
+        )
+    assert first[7].result == {"found": False, "facts_changed": False, "terms_changed": False}
+    assert (first[8].status, first[8].error) == (
+        "failed",
+        "payload has no conversation_id: {'conversation_id': '7'}",
+    )
+    unchanged = {"found": True, "facts_changed": False, "terms_changed": False}
+    assert [o.result for o in again[:7]] == [unchanged] * 7
+    assert set(await fact_table(db, quiet_world.tenant_id)) == set(mine)
+    assert set(await fact_table(db, other.tenant_id)) == {theirs}
+    expected_buckets, expected_days = await recomputed(db, quiet_world.tenant_id, mine)
+    assert_buckets_equal(await bucket_table(db, quiet_world.tenant_id), expected_buckets)
+    assert await term_day_table(db, quiet_world.tenant_id) == expected_days
+
+
 # -- the rebuild ----------------------------------------------------------------------------
 
 

@@ -273,6 +273,70 @@ async def test_a_coalesced_run_does_the_jobs_of_its_ref_queued_before_its_claim(
     assert runs() == [7]
 
 
+class BatchRecorder:
+    """A batch handler that answers each job from a script by its payload's ``n`` (done
+    otherwise), raises while ``broken``, and remembers every call's jobs."""
+
+    def __init__(self, **answers: Outcome) -> None:
+        self.answers = answers
+        self.calls: list[list[int]] = []
+        self.broken = False
+
+    async def __call__(self, ctx: Context, jobs: Sequence[Job]) -> list[Outcome]:
+        self.calls.append([job.payload["n"] for job in jobs])
+        if self.broken:
+            raise RuntimeError("the batch's transaction failed")
+        return [
+            self.answers.get(f"n{job.payload['n']}", Outcome.done({"batch": len(jobs)}))
+            for job in jobs
+        ]
+
+
+async def test_a_batch_kind_runs_the_jobs_of_a_claim_in_one_call(
+    db: Database, world: World, settings: Settings, ctx: Context
+) -> None:
+    """A batch handler gets every job of its kind that a claim holds, in one call, beside
+    the other kinds' jobs; each job keeps its own outcome. Should the batch raise, each job
+    runs alone through the single handler, so only a bad one is retried."""
+    job_kind, other_kind = kind(), kind()
+    single = Recorder(Outcome.retry("HTTP 503"))  # the first job run alone fails
+    batch = BatchRecorder(n2=Outcome.failed("no such conversation"))
+    others = Recorder()
+    registry = Registry()
+    registry.register(job_kind, single, batch=batch)
+    registry.register(other_kind, others)
+    worker = Worker(db, registry, settings)
+
+    ids = await enqueue_lines(db, world, job_kind, ((1, 1), (2, 2), (3, 3)))
+    (other,) = await add(db, world, other_kind)
+    assert await worker.run_once(ctx) == 4
+    assert batch.calls == [[1, 2, 3]]
+    assert single.runs == []
+    assert [r.id for r in others.runs] == [other]
+    assert [((await row(db, i)).status, (await row(db, i)).result) for i in ids] == [
+        (OutboxStatus.done, {"batch": 3}),
+        (OutboxStatus.failed, None),
+        (OutboxStatus.done, {"batch": 3}),
+    ]
+    assert (await row(db, ids[1])).last_error == "no such conversation"
+
+    # A batch that raises: its jobs run one by one; the one that fails alone retries.
+    batch.broken = True
+    ids = await enqueue_lines(db, world, job_kind, ((4, 4), (5, 5)))
+    assert await worker.run_once(ctx) == 2
+    assert batch.calls[1:] == [[4, 5]]
+    assert sorted(r.payload["n"] for r in single.runs) == [4, 5]
+    statuses = [(await row(db, i)).status for i in ids]
+    assert sorted(statuses) == sorted([OutboxStatus.done, OutboxStatus.pending])
+    # A claim holding one job of the kind runs it through the single handler.
+    batch.broken = False
+    single.runs.clear()
+    (alone,) = await enqueue_lines(db, world, job_kind, ((6, 6),))
+    assert await worker.run_once(ctx) == 1
+    assert [r.id for r in single.runs] == [alone]
+    assert batch.calls[2:] == []
+
+
 async def test_a_final_failure_is_not_retried(
     db: Database, world: World, settings: Settings, ctx: Context
 ) -> None:

@@ -48,9 +48,12 @@ def outbox_handlers() -> Registry:
     registry.register(WEBHOOK_KIND, webhooks_delivery.deliver)
     # A conversation's replies reach the customer in the order they were written.
     registry.register(CHANNEL_KIND, channels_outbound.deliver, ordered=True)
-    # A conversation's report facts: folds of one conversation never overlap, and one
-    # fold does every fold queued behind it (each reads the truth when it runs).
-    registry.register(analytics_fold.KIND, analytics_fold.run_job, coalesced=True)
+    # A conversation's report facts: folds of one conversation never overlap, one fold does
+    # every fold queued behind it (each reads the truth when it runs), and a batch's folds
+    # share one read and one write transaction.
+    registry.register(
+        analytics_fold.KIND, analytics_fold.run_job, coalesced=True, batch=analytics_fold.run_jobs
+    )
     return registry
 
 

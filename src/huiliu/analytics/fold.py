@@ -65,7 +65,7 @@ from huiliu.routing.models import Group
 from huiliu.satisfaction.models import Survey
 from huiliu.tickets.sla import Clock
 
-__all__ = ["KIND", "facts_from_raw", "facts_of", "fold", "run_job"]
+__all__ = ["KIND", "facts_from_raw", "facts_of", "fold", "run_job", "run_jobs"]
 
 conversations = cast(Table, Conversation.__table__)
 messages = cast(Table, Message.__table__)
@@ -438,11 +438,25 @@ async def lock_tenant_shared(conn: AsyncConnection, tenant_id: int) -> None:
         )
 
 
-@dataclass
+@dataclass(frozen=True)
 class Folded:
-    conversations: int = 0  # found and folded
-    facts_changed: int = 0
-    terms_changed: int = 0
+    """The conversations a fold found and folded, and those whose facts or terms changed."""
+
+    found: frozenset[int] = frozenset()
+    facts: frozenset[int] = frozenset()
+    terms: frozenset[int] = frozenset()
+
+    @property
+    def conversations(self) -> int:
+        return len(self.found)
+
+    @property
+    def facts_changed(self) -> int:
+        return len(self.facts)
+
+    @property
+    def terms_changed(self) -> int:
+        return len(self.terms)
 
 
 @dataclass
@@ -592,29 +606,46 @@ async def fold(
         return Folded()
     changed = await rollup.save_facts(conn, {cid: facts for cid, (facts, _) in results.items()})
     day_terms = {cid: t for cid, (_, t) in results.items() if t is not None}
-    terms_changed = 0
+    terms_changed: list[int] = []
     if day_terms:
         terms_changed = await terms.save_terms(conn, tenant_id=tenant_id, new=day_terms)
-    return Folded(conversations=len(results), facts_changed=changed, terms_changed=terms_changed)
+    return Folded(frozenset(results), frozenset(changed), frozenset(terms_changed))
 
 
 async def run_job(ctx: Context, job: Job) -> Outcome:
-    """The outbox handler of ``analytics.conversation``: fold one conversation, read and
-    computed on a read connection, checked and saved in one short write transaction. A
-    conversation gone, or of another tenant, is done with nothing to do."""
-    cid = job.payload.get("conversation_id")
-    if not isinstance(cid, int) or isinstance(cid, bool):
-        return Outcome.failed(f"payload has no conversation_id: {job.payload!r}")
-    async with ctx.db.read() as session:
-        ready = await prepare(
-            await session.connection(), tenant_id=job.tenant_id, conversation_ids=[cid]
-        )
-    async with ctx.db.write_connection() as conn:
-        folded = await fold(conn, tenant_id=job.tenant_id, conversation_ids=[cid], prepared=ready)
-    return Outcome.done(
-        {
-            "found": folded.conversations == 1,
-            "facts_changed": folded.facts_changed > 0,
-            "terms_changed": folded.terms_changed > 0,
-        }
-    )
+    """The outbox handler of ``analytics.conversation``: fold one conversation (``run_jobs``
+    with one job)."""
+    return (await run_jobs(ctx, [job]))[0]
+
+
+async def run_jobs(ctx: Context, jobs: Sequence[Job]) -> list[Outcome]:
+    """The batch handler of ``analytics.conversation``: fold the jobs' conversations, a
+    tenant's together — read and computed on one read connection, checked and saved in one
+    short write transaction (fifty folds, one commit: the message writer waits for one turn
+    of the write gate, not fifty). A conversation gone, or of another tenant, is done with
+    nothing to do; a job without a conversation id fails."""
+    outcomes: dict[int, Outcome] = {}
+    tenants: dict[int, dict[int, int]] = {}  # tenant → job id → conversation id
+    for job in jobs:
+        cid = job.payload.get("conversation_id")
+        if not isinstance(cid, int) or isinstance(cid, bool):
+            outcomes[job.id] = Outcome.failed(f"payload has no conversation_id: {job.payload!r}")
+        else:
+            tenants.setdefault(job.tenant_id, {})[job.id] = cid
+    for tenant_id, cids in tenants.items():
+        ids = sorted(set(cids.values()))
+        async with ctx.db.read() as session:
+            ready = await prepare(
+                await session.connection(), tenant_id=tenant_id, conversation_ids=ids
+            )
+        async with ctx.db.write_connection() as conn:
+            folded = await fold(conn, tenant_id=tenant_id, conversation_ids=ids, prepared=ready)
+        for job_id, cid in cids.items():
+            outcomes[job_id] = Outcome.done(
+                {
+                    "found": cid in folded.found,
+                    "facts_changed": cid in folded.facts,
+                    "terms_changed": cid in folded.terms,
+                }
+            )
+    return [outcomes[job.id] for job in jobs]

@@ -146,15 +146,15 @@ def buckets_of(all_facts: Iterable[Mapping[str, Any]]) -> dict[tuple[Any, ...], 
 async def save_fact(conn: AsyncConnection, conversation_id: int, fact: Mapping[str, Any]) -> bool:
     """Store ``fact`` (every FACT_FIELDS value) as the conversation's facts and move its
     bucket contribution, in the caller's transaction; False when nothing changed."""
-    return await save_facts(conn, {conversation_id: fact}) > 0
+    return bool(await save_facts(conn, {conversation_id: fact}))
 
 
-async def save_facts(conn: AsyncConnection, new: Mapping[int, Mapping[str, Any]]) -> int:
+async def save_facts(conn: AsyncConnection, new: Mapping[int, Mapping[str, Any]]) -> list[int]:
     """Store each conversation's facts (conversation id → every FACT_FIELDS value) and move
     the bucket contributions of those that changed, in the caller's transaction, in a fixed
-    handful of statements whatever their number; how many changed."""
+    handful of statements whatever their number; the ids of those that changed."""
     if not new:
-        return 0
+        return []
     ids = sorted(new)
     found = await conn.execute(
         select(facts)
@@ -197,7 +197,7 @@ async def save_facts(conn: AsyncConnection, new: Mapping[int, Mapping[str, Any]]
             updates,
         )
     await add_to_buckets(conn, deltas)
-    return len(inserts) + len(updates)
+    return [row["conversation_id"] for row in inserts] + [row["b_cid"] for row in updates]
 
 
 async def add_to_buckets(

@@ -197,12 +197,14 @@ async def analyzer_for(conn: AsyncConnection, tenant_id: int) -> TermAnalyzer:
 DayTerms = tuple[date, Mapping[str, int]]
 
 
-async def save_terms(conn: AsyncConnection, *, tenant_id: int, new: Mapping[int, DayTerms]) -> int:
+async def save_terms(
+    conn: AsyncConnection, *, tenant_id: int, new: Mapping[int, DayTerms]
+) -> list[int]:
     """Replace each conversation's terms (conversation id → (its day, term → mentions)) and
-    move the day counts by the difference, in the caller's transaction; how many
-    conversations' terms changed."""
+    move the day counts by the difference, in the caller's transaction; the ids of the
+    conversations whose terms changed."""
     if not new:
-        return 0
+        return []
     ids = sorted(new)
     old: dict[int, dict[str, tuple[date, int]]] = {cid: {} for cid in ids}
     for row in await conn.execute(
@@ -241,12 +243,12 @@ async def save_terms(conn: AsyncConnection, *, tenant_id: int, new: Mapping[int,
                 }
             )
     if not changed:
-        return 0
+        return []
     await conn.execute(delete(terms_t).where(terms_t.c.conversation_id.in_(changed)))
     if rows:
         await conn.execute(terms_t.insert(), rows)
     await add_to_term_days(conn, tenant_id=tenant_id, deltas=deltas)
-    return len(changed)
+    return changed
 
 
 async def add_to_term_days(

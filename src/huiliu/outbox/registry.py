@@ -3,7 +3,7 @@ process that runs workers assembles the registry (``huiliu.runtime.outbox_handle
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -73,26 +73,39 @@ class Context:
 
 
 Handler = Callable[[Context, Job], Awaitable[Outcome]]
+# Runs several jobs of one kind in one go; one outcome per job, in the jobs' order.
+BatchHandler = Callable[[Context, Sequence[Job]], Awaitable[Sequence[Outcome]]]
 
 
 class Registry:
     def __init__(self) -> None:
         self._handlers: dict[str, Handler] = {}
+        self._batch: dict[str, BatchHandler] = {}
         self._ordered: set[str] = set()
         self._coalesced: set[str] = set()
 
     def register(
-        self, kind: str, handler: Handler, *, ordered: bool = False, coalesced: bool = False
+        self,
+        kind: str,
+        handler: Handler,
+        *,
+        ordered: bool = False,
+        coalesced: bool = False,
+        batch: BatchHandler | None = None,
     ) -> None:
         """``ordered``: jobs of this kind with the same ``ref_id`` run one at a time, in the
         order they were queued (a conversation's replies on a channel), each waiting for the
         one before it to finish, retries included. ``coalesced`` (ordered too): a run
         reads the truth when it runs (a report fold), so one that is done does the jobs of
         its ref queued behind it before it was claimed; they are marked done with it and
-        never run."""
+        never run. ``batch``: the jobs of this kind that one claim holds run in one call of
+        it (fifty report folds in one transaction); should it raise, ``handler`` runs them
+        one by one, so a bad job fails alone."""
         if kind in self._handlers:
             raise ValueError(f"outbox kind {kind!r} has a handler already")
         self._handlers[kind] = handler
+        if batch is not None:
+            self._batch[kind] = batch
         if ordered or coalesced:
             self._ordered.add(kind)
         if coalesced:
@@ -100,6 +113,9 @@ class Registry:
 
     def get(self, kind: str) -> Handler | None:
         return self._handlers.get(kind)
+
+    def get_batch(self, kind: str) -> BatchHandler | None:
+        return self._batch.get(kind)
 
     @property
     def kinds(self) -> list[str]:

@@ -144,7 +144,7 @@ class Worker:
         )
         if not claimed:
             return 0
-        outcomes = await asyncio.gather(*(self._run_job(ctx, job) for job in claimed))
+        outcomes = await self._run_all(ctx, claimed)
         finished = [self._settle(j, o) for j, o in zip(claimed, outcomes, strict=True)]
         await service.finish(self._db, finished)
         for item in finished:
@@ -153,6 +153,59 @@ class Worker:
                 self.stats.coalesced += len(item.job.covers)
                 metrics.OUTBOX_JOBS.labels(item.job.kind, "coalesced").inc(len(item.job.covers))
         return len(claimed)
+
+    async def _run_all(self, ctx: Context, claimed: list[Job]) -> list[Outcome]:
+        """Every claimed job at once: a kind with a batch handler in one call of it, the
+        others each on its own."""
+        batches: dict[str, list[int]] = {}
+        alone: list[int] = []
+        for i, job in enumerate(claimed):
+            if self._registry.get_batch(job.kind) is None:
+                alone.append(i)
+            else:
+                batches.setdefault(job.kind, []).append(i)
+        outcomes: dict[int, Outcome] = {}
+
+        async def one(i: int) -> None:
+            outcomes[i] = await self._run_job(ctx, claimed[i])
+
+        async def together(kind: str, indices: list[int]) -> None:
+            ran = await self._run_batch(ctx, kind, [claimed[i] for i in indices])
+            outcomes.update(zip(indices, ran, strict=True))
+
+        await asyncio.gather(
+            *(one(i) for i in alone), *(together(k, ix) for k, ix in batches.items())
+        )
+        return [outcomes[i] for i in range(len(claimed))]
+
+    async def _run_batch(self, ctx: Context, kind: str, jobs: list[Job]) -> list[Outcome]:
+        handler = self._registry.get_batch(kind)
+        if handler is None or len(jobs) == 1:
+            return await self._run_each(ctx, jobs)
+        try:
+            ran = await asyncio.wait_for(handler(ctx, jobs), self._settings.outbox_lock_s * 0.8)
+        except TimeoutError:
+            return [Outcome.retry("the handler ran past the outbox lock")] * len(jobs)
+        except Exception:
+            log.warning(
+                "outbox batch of %d %s jobs raised; running them one by one",
+                len(jobs),
+                kind,
+                exc_info=True,
+            )
+        else:
+            if len(ran) == len(jobs):
+                return list(ran)
+            log.warning(
+                "outbox batch handler of %s gave %d outcomes for %d jobs; running them one by one",
+                kind,
+                len(ran),
+                len(jobs),
+            )
+        return await self._run_each(ctx, jobs)
+
+    async def _run_each(self, ctx: Context, jobs: list[Job]) -> list[Outcome]:
+        return list(await asyncio.gather(*(self._run_job(ctx, job) for job in jobs)))
 
     async def _run_job(self, ctx: Context, job: Job) -> Outcome:
         handler = self._registry.get(job.kind)
