@@ -85,6 +85,54 @@ async def test_an_empty_kb_loads_nothing_and_assist_rechecks_it_at_most_every_so
     assert fresh.match("退款要多久到账")[0].entry.question == "退款多久到账"
 
 
+class CountingKnowledge(Knowledge):
+    """Counts its revision reads, each held back after reading until ``release`` is set."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self.reads = 0
+        self.release = asyncio.Event()
+        self.release.set()
+
+    async def _read_revision(self, tenant_id: int) -> int:
+        self.reads += 1
+        revision = await super()._read_revision(tenant_id)
+        await self.release.wait()
+        return revision
+
+
+async def test_assist_callers_share_one_revision_read_when_the_check_expires(
+    db: Database, world: World
+) -> None:
+    """Agent assist checks the revision on every customer message once the last check is
+    older than its max age: the messages arriving meanwhile wait for the one read in
+    flight. The bot answering reads for itself, so an edit made just before counts."""
+    knowledge = CountingKnowledge(db)
+    await add(db, world, "怎么开发票")
+    first = await knowledge.index(world.tenant_id)
+    assert knowledge.reads == 1
+    knowledge.release.clear()
+    first.checked_at -= 10  # the check expired
+    assisting = [
+        asyncio.create_task(knowledge.index(world.tenant_id, max_age_s=2.0)) for _ in range(50)
+    ]
+    await asyncio.sleep(0.05)
+    assert knowledge.reads == 2  # one read for the fifty
+    await add(db, world, "退款多久到账")  # after that read began
+    answering = asyncio.create_task(knowledge.index(world.tenant_id))
+    await asyncio.sleep(0.05)
+    assert knowledge.reads == 3  # not joined to the read that began before the edit
+    knowledge.release.set()
+    shared = await asyncio.gather(*assisting)
+    assert all(index is first for index in shared)  # the revision they read was first's
+    fresh = await answering
+    assert {e.question for e in fresh.entries.values()} == {"怎么开发票", "退款多久到账"}
+    # Checked just now: within max age, no read at all.
+    assert await knowledge.index(world.tenant_id, max_age_s=2.0) is fresh
+    assert knowledge.reads == 3
+    await knowledge.stop()
+
+
 class GatedKnowledge(Knowledge):
     """Every build counts as slow, and a full build waits for ``gate``: the quick matcher
     is what answers until the test opens it."""

@@ -119,16 +119,22 @@ class Knowledge:
         self._indexes: dict[int, TenantIndex] = {}
         self._builds: dict[int, asyncio.Task[TenantIndex]] = {}
         self._refining: dict[int, asyncio.Task[None]] = {}
+        # A revision read in flight per tenant, which agent assist's callers share.
+        self._checks: dict[int, asyncio.Task[int]] = {}
         self._warming: asyncio.Task[None] | None = None
 
     async def index(self, tenant_id: int, *, max_age_s: float = 0.0) -> TenantIndex:
         """The tenant's index at its current revision; with ``max_age_s``, one whose
-        revision was checked that recently will do (agent assist, on every message)."""
+        revision was checked that recently will do (agent assist, on every message), and
+        those callers share one revision read: when the check expires under a thousand
+        messages a second, one read goes to the database, not one a message."""
         known = self._indexes.get(tenant_id)
         if known is not None and time.monotonic() - known.checked_at < max_age_s:
             return known
-        async with self._db.read() as session:
-            revision = await kb_service.current_revision(session, tenant_id=tenant_id)
+        if max_age_s > 0:
+            revision = await self._shared_revision(tenant_id)
+        else:  # the bot answering: a read begun after this call, so an edit just made counts
+            revision = await self._read_revision(tenant_id)
         if known is not None and known.revision >= revision:
             known.checked_at = time.monotonic()
             return known
@@ -143,6 +149,20 @@ class Knowledge:
             return await asyncio.wait_for(asyncio.shield(build), self.WAIT_FOR_REBUILD_S)
         except TimeoutError:
             return known
+
+    async def _read_revision(self, tenant_id: int) -> int:
+        async with self._db.read() as session:
+            return await kb_service.current_revision(session, tenant_id=tenant_id)
+
+    async def _shared_revision(self, tenant_id: int) -> int:
+        check = self._checks.get(tenant_id)
+        if check is None:
+            check = asyncio.create_task(
+                self._read_revision(tenant_id), name=f"kb-revision-{tenant_id}"
+            )
+            self._checks[tenant_id] = check
+            check.add_done_callback(lambda _: self._checks.pop(tenant_id, None))
+        return await asyncio.shield(check)
 
     def warm(self) -> None:
         """Build every tenant's index in the background (at start), so no customer's first
