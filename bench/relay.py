@@ -156,6 +156,11 @@ class Server:
         self.log_path = workdir / f"{name}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
+    def wal_mb(self) -> float | None:
+        """The size of the embedded database's write-ahead log (Huiliu only)."""
+        wal = self.workdir / "data" / "huiliu.db-wal"
+        return round(wal.stat().st_size / 2**20, 1) if wal.exists() else None
+
     @property
     def pid(self) -> int:
         assert self.process is not None
@@ -1269,6 +1274,7 @@ class Bench:
         _sleep_until_ns(t_end)
         cpu = meter.stop()
         rss = rss_kb(target.server.pid)
+        wal = target.server.wal_mb()
         replies = workers.collect(timeout=args.warmup + args.duration + DRAIN_MAX_S + 120)
         row = {
             "target": target.name,
@@ -1278,6 +1284,7 @@ class Bench:
             **merge_phase(replies, args.duration),
             **cpu,
             "server_rss_mb": round(rss / 1024, 1),
+            "wal_mb": wal,
         }
         row["bottleneck"] = bottleneck(row, rate)
         row["check"] = anomalies(row, echo_expected=target.contiguous)
@@ -1487,6 +1494,8 @@ class Bench:
                 phase = f"closed W={r['window']}" if r["window"] else f"open {r['offered']:g}/s"
                 lag = r["send_lag_p99_ms"]
                 lag_text = f", client send lag p99 {lag} ms" if lag is not None else ""
+                if r["wal_mb"] is not None:
+                    lag_text = f", WAL {r['wal_mb']} MB{lag_text}"
                 out.append(
                     f"  {r['target']:<7} {phase:<11} sent {r['sent']}, delivered "
                     f"{r['delivered']}, drained in {r['drain_s']} s after the phase, server RSS "
