@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import random
 import statistics
 import sys
@@ -135,6 +136,12 @@ def entries_of(kb: Sequence[tuple[str, str]]) -> tuple[list[Entry], dict[int, st
         grouped.setdefault(intent, []).append(question)
     names = dict(enumerate(grouped))
     return [Entry(i, grouped[name]) for i, name in names.items()], names
+
+
+def share(value: float) -> str:
+    """A rate as a percentage; a dash where the set has nothing to count it on (no
+    out-of-scope queries)."""
+    return "—" if math.isnan(value) else f"{value:.1%}"
 
 
 def pct(values: Sequence[float], q: float) -> float:
@@ -309,8 +316,8 @@ def main() -> None:
             )
             print(
                 f"| {data.name} | {label} | {r['entries']} | {r['queries']} | {r['top1']:.1%} | "
-                f"{r['top3']:.1%} | {r['answered_right']:.1%} | {r['oos_rejected']:.1%} | "
-                f"{r['oos_not_answered']:.1%} | {r['p50_ms']:.2f} | {r['p95_ms']:.2f} | "
+                f"{r['top3']:.1%} | {r['answered_right']:.1%} | {share(r['oos_rejected'])} | "
+                f"{share(r['oos_not_answered'])} | {r['p50_ms']:.2f} | {r['p95_ms']:.2f} | "
                 f"{r['build_s']:.1f} |",
                 flush=True,
             )
