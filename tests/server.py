@@ -23,6 +23,11 @@ from huiliu.config import Settings
 T = TypeVar("T")
 
 
+# How long a server may take to come up: a few seconds alone, far more beside two test
+# workers, a browser and another server starting (a start is not what the tests time).
+START_S = 60.0
+
+
 class ThreadServer:
     """The app served by uvicorn on its own thread and event loop, on a free port."""
 
@@ -65,7 +70,7 @@ class ThreadServer:
 
     def start(self) -> None:
         self._thread.start()
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + START_S
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError("test server did not start")
@@ -95,7 +100,7 @@ class ProcessServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + START_S
         while True:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {self._log_path.read_text()[-2000:]}")
