@@ -19,6 +19,7 @@ import openpyxl
 import pytest
 from sqlalchemy import insert
 
+from huiliu.analytics import drill as drill_down
 from huiliu.analytics import export, hotwords, queries, window
 from huiliu.analytics.api import router as reports_router
 from huiliu.analytics.models import AgentHour, ConversationTerm, ReportSettingsRow, TermDay
@@ -761,7 +762,7 @@ async def test_a_drill_down_counts_up_to_its_cap(
     http: httpx.AsyncClient, db: Database, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     s = await scenario(db, world)
-    monkeypatch.setattr(queries, "COUNT_CAP", 4)
+    monkeypatch.setattr(drill_down, "COUNT_CAP", 4)
     page = await get(http, world, "conversations", per_page=10, **PERIOD)
     assert (page["total"], page["capped"]) == (4, True)
     assert len(page["conversations"]) == 6  # the rows are all there; only the count stops
@@ -1081,11 +1082,11 @@ async def test_the_export_reads_every_row_in_keyset_chunks(db: Database, world: 
         w = await window.resolve(
             session, tenant_id=world.tenant_id, filters=ReportFilters.model_validate(PERIOD)
         )
-        rows = queries.iter_conversations(
+        rows = drill_down.iter_conversations(
             session, w, metric="conversations", term=None, hour=None, chunk=2
         )
         got = [r.conversation_id async for r in rows]
-        page = await queries.conversations(session, w, per_page=200)
+        page = await drill_down.conversations(session, w, per_page=200)
     assert got == [r.conversation_id for r in page.conversations]
     assert set(got) == s.cids("c1", "c2", "c3", "c4", "c5", "c6")
 

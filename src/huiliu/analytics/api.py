@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response, StreamingResponse
 
-from huiliu.analytics import export, hotwords, queries, window
+from huiliu.analytics import drill, export, hotwords, queries, window
 from huiliu.analytics.schemas import (
     AgentsReport,
     Breakdown,
@@ -218,7 +218,7 @@ async def get_conversations(
         w = await window.resolve(
             session, tenant_id=principal.tenant_id, filters=filters, scope=principal.group_ids
         )
-        return await queries.conversations(
+        return await drill.conversations(
             session, w, metric=metric, term=term, hour=hour, page=page, per_page=per_page
         )
 
@@ -239,8 +239,8 @@ async def export_conversations(
         w = await window.resolve(
             session, tenant_id=principal.tenant_id, filters=filters, scope=principal.group_ids
         )
-        hour = queries.check_hour(w, hour)
-        total = await queries.count_conversations(
+        hour = drill.check_hour(w, hour)
+        total = await drill.count_conversations(
             session, w, metric=metric, term=term, hour=hour, cap=export.MAX_ROWS
         )
     if total > export.MAX_ROWS:
@@ -255,7 +255,7 @@ async def export_conversations(
 
     async def cells() -> AsyncIterator[list[export.Cell]]:
         async with runtime.db.read() as session:
-            rows = queries.iter_conversations(session, w, metric=metric, term=term, hour=hour)
+            rows = drill.iter_conversations(session, w, metric=metric, term=term, hour=hour)
             n = 0
             async for row in rows:
                 yield export.conversation_cells(row, w.zone)

@@ -56,7 +56,7 @@ def _from_terms(w: Window, since: date) -> Select[Any]:
         select(t.term, current.label("current"), before.label("before"), mentions.label("m"))
         .select_from(queries.terms.join(queries.facts, f.conversation_id == t.conversation_id))
         .where(t.tenant_id == w.tenant_id, t.day >= since, t.day <= w.last)
-        .where(*queries._fact_filters(w))
+        .where(*queries.fact_filters(w))
         .group_by(t.term)
     )
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, cast
@@ -30,7 +30,6 @@ from sqlalchemy import (
     case,
     func,
     select,
-    true,
     type_coerce,
 )
 from sqlalchemy import cast as sql_cast
@@ -45,8 +44,6 @@ from huiliu.analytics.schemas import (
     Breakdown,
     BreakdownBy,
     BreakdownRow,
-    ConversationPage,
-    ConversationRow,
     Figure,
     FirstResponse,
     Handling,
@@ -63,15 +60,13 @@ from huiliu.analytics.schemas import (
     SlaClockNumbers,
     TicketNumbers,
 )
-from huiliu.analytics.window import HOUR, Source, Window
-from huiliu.contacts.models import Contact, ContactTag
+from huiliu.analytics.window import Source, Window
+from huiliu.contacts.models import ContactTag
 from huiliu.db.base import UTCDateTime, utcnow
-from huiliu.errors import InvalidInput
 from huiliu.routing.models import Group, GroupMember
 from huiliu.tickets.models import Ticket, TicketStatus
 
 HIST_LEN = len(WAIT_BINS) + 1
-COUNT_CAP = 10_000  # a drill-down counts its conversations up to this many
 WITHIN_S = rollup.WITHIN_S
 
 # The channel names as the Chinese UI shows them (frontend/src/i18n/zh-CN.ts).
@@ -221,7 +216,7 @@ def _tagged_contacts(w: Window) -> Select[Any]:
     )
 
 
-def _fact_filters(w: Window) -> list[ColumnElement[bool]]:
+def fact_filters(w: Window) -> list[ColumnElement[bool]]:
     """The window's channel, group, agent and tag on the facts (not the period)."""
     f = facts.c
     where: list[ColumnElement[bool]] = [f.tenant_id == w.tenant_id]
@@ -236,11 +231,11 @@ def _fact_filters(w: Window) -> list[ColumnElement[bool]]:
     return where
 
 
-def _fact_where(w: Window) -> list[ColumnElement[bool]]:
+def fact_where(w: Window) -> list[ColumnElement[bool]]:
     # A fact is in its bucket's hour; that hour is in the window iff the opening is in
     # [first_hour, end_hour), both whole hours.
     f = facts.c
-    return [*_fact_filters(w), f.opened_at >= w.first_hour, f.opened_at < w.end_hour]
+    return [*fact_filters(w), f.opened_at >= w.first_hour, f.opened_at < w.end_hour]
 
 
 def _count(condition: ColumnElement[bool]) -> ColumnElement[Any]:
@@ -251,11 +246,11 @@ def _total(value: ColumnElement[Any]) -> ColumnElement[Any]:
     return func.coalesce(func.sum(value), 0)
 
 
-def _rated() -> ColumnElement[bool]:
+def is_rated() -> ColumnElement[bool]:
     return and_(facts.c.rating_score.is_not(None), facts.c.rating_scale > 1)
 
 
-def _bot_resolved() -> ColumnElement[bool]:
+def is_bot_resolved() -> ColumnElement[bool]:
     f = facts.c
     return and_(
         f.closed_at.is_not(None),
@@ -279,7 +274,7 @@ def _fact_sums() -> dict[str, ColumnElement[Any]]:
         "bot_served": _count(f.bot_served.is_(True)),
         "bot_handed_over": _count(and_(f.bot_served.is_(True), f.handed_over.is_(True))),
         "closed": _count(f.closed_at.is_not(None)),
-        "bot_resolved": _count(_bot_resolved()),
+        "bot_resolved": _count(is_bot_resolved()),
         "responded": _count(fr.is_not(None)),
         "response_s": _total(fr),
         "response_within_60": _count(fr <= WITHIN_S),
@@ -294,9 +289,9 @@ def _fact_sums() -> dict[str, ColumnElement[Any]]:
         "messages_customer": _total(f.messages_customer),
         "messages_agent": _total(f.messages_agent),
         "surveyed": _count(f.surveyed.is_(True)),
-        "rated": _count(_rated()),
-        "rating_sum": _total(case((_rated(), score))),
-        "satisfied": _count(and_(_rated(), f.rating_score == f.rating_scale)),
+        "rated": _count(is_rated()),
+        "rating_sum": _total(case((is_rated(), score))),
+        "satisfied": _count(and_(is_rated(), f.rating_score == f.rating_scale)),
     }
     missing = set(rollup.COUNTERS) - set(sums)
     if missing:  # a new bucket counter needs its sum here, or the tag path would lie
@@ -316,7 +311,7 @@ async def _fact_totals(
     # Cumulative counts at each bin's upper edge (bin_of: a wait counts in the first bin
     # whose edge is at least the wait).
     cumulative = [_count(wait <= edge) for edge in WAIT_BINS] if hist else []
-    stmt = select(*dims, *columns, *cumulative).where(*_fact_where(w)).group_by(*dims)
+    stmt = select(*dims, *columns, *cumulative).where(*fact_where(w)).group_by(*dims)
     out: dict[Key, Totals] = {}
     n = len(by)
     for row in await session.execute(stmt):
@@ -798,203 +793,6 @@ async def agents(session: AsyncSession, w: Window, *, source: Source | None = No
     )
 
 
-# --- the drill-down --------------------------------------------------------------------------
-
-
-def metric_condition(metric: Metric, *, business_hours: bool) -> ColumnElement[bool]:
-    """The conversations a number counts, on the facts (as ``rollup.contribution`` counts)."""
-    f = facts.c
-    fr = f.first_response_s
-    fr_x = func.coalesce(f.first_response_bh_s, fr) if business_hours else fr
-    rated = _rated()
-    conditions: dict[str, Callable[[], ColumnElement[bool]]] = {
-        "conversations": lambda: true(),
-        "handed_over": lambda: f.handed_over.is_(True),
-        "bot_served": lambda: f.bot_served.is_(True),
-        "bot_handed_over": lambda: and_(f.bot_served.is_(True), f.handed_over.is_(True)),
-        "closed": lambda: f.closed_at.is_not(None),
-        "bot_resolved": _bot_resolved,
-        "responded": lambda: fr.is_not(None),
-        "responded_within_60": lambda: and_(fr.is_not(None), fr_x <= WITHIN_S),
-        "responded_later": lambda: and_(fr.is_not(None), fr_x > WITHIN_S),
-        "waited": lambda: f.wait_s.is_not(None),
-        "handled": lambda: f.handling_s.is_not(None),
-        "transferred": lambda: f.transfers > 0,
-        "surveyed": lambda: f.surveyed.is_(True),
-        "rated": lambda: rated,
-        "unrated": lambda: and_(f.surveyed.is_(True), f.rating_score.is_(None)),
-        "satisfied": lambda: and_(rated, f.rating_score == f.rating_scale),
-        # The lower half of the scale: 1 of 2 or 3, 1–2 of 5.
-        "unsatisfied": lambda: and_(rated, (f.rating_score - 1) * 2 < f.rating_scale - 1),
-    }
-    return conditions[metric]()
-
-
-def mentioning(w: Window, term: str) -> Select[Any]:
-    """The conversations that mentioned ``term`` on the window's days (``report_terms``)."""
-    t = terms.c
-    return select(t.conversation_id).where(
-        t.tenant_id == w.tenant_id, t.term == term, t.day >= w.first, t.day <= w.last
-    )
-
-
-def check_hour(w: Window, hour: datetime | None) -> datetime | None:
-    if hour is None:
-        return None
-    if hour.tzinfo is None:
-        raise InvalidInput(
-            "hour needs a time zone offset (e.g. 2026-03-01T08:00:00Z)", field="hour"
-        )
-    try:
-        hour = hour.astimezone(UTC)
-    except (OverflowError, ValueError):
-        raise InvalidInput("hour is out of range", field="hour") from None
-    if hour.minute or hour.second or hour.microsecond:
-        raise InvalidInput("hour must be a whole UTC hour", field="hour")
-    if not w.first_hour <= hour < w.end_hour:
-        raise InvalidInput("hour is outside the period", field="hour")
-    return hour
-
-
-def drill_where(
-    w: Window, *, metric: Metric, term: str | None = None, hour: datetime | None = None
-) -> list[ColumnElement[bool]]:
-    """The facts behind a number: the window's filters and the metric's condition; with a
-    ``term`` the conversations that mentioned it on the window's days (the days hot words
-    count, in the tenant's zone), with an ``hour`` those of that UTC hour."""
-    where = _fact_filters(w) if term is not None else _fact_where(w)
-    where.append(metric_condition(metric, business_hours=w.business_hours))
-    if term is not None:
-        where.append(facts.c.conversation_id.in_(mentioning(w, term)))
-    if hour is not None:
-        where += [facts.c.opened_at >= hour, facts.c.opened_at < hour + HOUR]
-    return where
-
-
-def _row_select(where: Sequence[ColumnElement[bool]]) -> Select[Any]:
-    f = facts.c
-    agent = accounts.alias("agent")
-    return (
-        select(facts, Contact.name.label("contact_name"), Group.name.label("group_name"))
-        .add_columns(agent.c.name.label("agent_name"))
-        .select_from(
-            facts.outerjoin(Contact, Contact.id == f.contact_id)
-            .outerjoin(Group, Group.id == f.group_id)
-            .outerjoin(agent, agent.c.id == f.agent_id)
-        )
-        .where(*where)
-        .order_by(f.opened_at.desc(), f.conversation_id.desc())
-    )
-
-
-def conversation_row(row: Any) -> ConversationRow:
-    m = row._mapping
-    return ConversationRow(
-        conversation_id=m["conversation_id"],
-        contact=Named(id=m["contact_id"], name=m["contact_name"]),
-        channel=m["channel"],
-        group=None if m["group_id"] is None else Named(id=m["group_id"], name=m["group_name"]),
-        agent=None if m["agent_id"] is None else Named(id=m["agent_id"], name=m["agent_name"]),
-        opened_at=m["opened_at"],
-        closed_at=m["closed_at"],
-        closed_by=m["closed_by"],
-        handed_over=bool(m["handed_over"]),
-        wait_s=m["wait_s"],
-        wait_bh_s=m["wait_bh_s"],
-        first_response_s=m["first_response_s"],
-        first_response_bh_s=m["first_response_bh_s"],
-        handling_s=m["handling_s"],
-        transfers=m["transfers"],
-        messages_customer=m["messages_customer"],
-        messages_agent=m["messages_agent"],
-        surveyed=bool(m["surveyed"]),
-        rating_score=m["rating_score"],
-        rating_scale=m["rating_scale"],
-    )
-
-
-async def count_conversations(
-    session: AsyncSession,
-    w: Window,
-    *,
-    metric: Metric,
-    term: str | None,
-    hour: datetime | None,
-    cap: int | None = None,
-) -> int:
-    """How many conversations are behind a number; with ``cap``, counted up to cap + 1 only
-    (reads at most that many facts)."""
-    where = drill_where(w, metric=metric, term=term, hour=hour)
-    if cap is None:
-        stmt = select(func.count()).select_from(facts).where(*where)
-    else:
-        found = select(facts.c.conversation_id).where(*where).limit(cap + 1).subquery()
-        stmt = select(func.count()).select_from(found)
-    return int(await session.scalar(stmt) or 0)
-
-
-async def conversations(
-    session: AsyncSession,
-    w: Window,
-    *,
-    metric: Metric = "conversations",
-    term: str | None = None,
-    hour: datetime | None = None,
-    page: int = 1,
-    per_page: int = 50,
-) -> ConversationPage:
-    """The conversations behind a number, newest first, a page at a time, with their total
-    (counted up to ``COUNT_CAP``: past it ``capped`` and the report's figure tell the rest)."""
-    hour = check_hour(w, hour)
-    where = drill_where(w, metric=metric, term=term, hour=hour)
-    total = await count_conversations(
-        session, w, metric=metric, term=term, hour=hour, cap=COUNT_CAP
-    )
-    stmt = _row_select(where).limit(per_page).offset((page - 1) * per_page)
-    rows = [conversation_row(r) for r in await session.execute(stmt)]
-    return ConversationPage(
-        period=w.period("conversations"),
-        metric=metric,
-        term=term,
-        hour=hour,
-        total=min(total, COUNT_CAP),
-        capped=total > COUNT_CAP,
-        page=page,
-        per_page=per_page,
-        conversations=rows,
-    )
-
-
-async def iter_conversations(
-    session: AsyncSession,
-    w: Window,
-    *,
-    metric: Metric,
-    term: str | None,
-    hour: datetime | None,
-    chunk: int = 2000,
-) -> AsyncIterator[ConversationRow]:
-    """Every conversation behind a number, newest first, read ``chunk`` rows at a time
-    (keyset: no OFFSET), for the export."""
-    where = drill_where(w, metric=metric, term=term, hour=hour)
-    f = facts.c
-    after: tuple[datetime, int] | None = None
-    while True:
-        stmt = _row_select(where)
-        if after is not None:
-            stmt = stmt.where(
-                (f.opened_at < after[0])
-                | and_(f.opened_at == after[0], f.conversation_id < after[1])
-            )
-        rows = list(await session.execute(stmt.limit(chunk)))
-        for row in rows:
-            yield conversation_row(row)
-        if len(rows) < chunk:
-            return
-        last = rows[-1]._mapping
-        after = (last["opened_at"], last["conversation_id"])
-
-
 # The reports as plain functions (session, window) → answer, for timing without HTTP.
 REPORTS: dict[str, Callable[[AsyncSession, Window], Awaitable[Any]]] = {
     "overview": lambda s, w: overview(s, w),
@@ -1004,9 +802,15 @@ REPORTS: dict[str, Callable[[AsyncSession, Window], Awaitable[Any]]] = {
     "breakdown_group": lambda s, w: breakdown(s, w, by="group"),
     "breakdown_agent": lambda s, w: breakdown(s, w, by="agent"),
     "agents": lambda s, w: agents(s, w),
-    "conversations": lambda s, w: conversations(s, w, metric="responded_later"),
+    "conversations": lambda s, w: _drill(s, w),
     "hot_words": lambda s, w: _hot_words(s, w),
 }
+
+
+async def _drill(session: AsyncSession, w: Window) -> Any:
+    from huiliu.analytics import drill  # it builds on this module
+
+    return await drill.conversations(session, w, metric="responded_later")
 
 
 async def _hot_words(session: AsyncSession, w: Window) -> Any:
