@@ -191,7 +191,7 @@ class Database:
         """Copy the WAL into the database file without waiting for anyone (PASSIVE). SQLite
         starts the log again from its beginning only when a write begins with every frame
         copied and no reader still on the old log; under steady traffic that moment never
-        comes, and the log grew by hundreds of megabytes a minute (bench/relay.py). So a
+        comes, and the log grew by ~25 MB a second at saturation (bench/relay.py). So a
         log of ``restart_frames`` or more, once wholly copied, is restarted here (RESTART:
         the next write starts at the file's beginning) in a turn of the write gate, so no
         write adds to it meanwhile, waiting at most ``wait_ms`` for readers of the old
